@@ -1,0 +1,1 @@
+"""The small core: interfaces, plugins, registry, config, engine, metrics."""

@@ -1,0 +1,304 @@
+"""RunConfig: one validated description of an experiment, from YAML + flags + ``--set``.
+
+Components are written as ``{name: mpdnet, fusion: concat}`` (or just ``mpdnet``); their
+parameters are validated against the component's own pydantic model by :func:`resolve`, so
+a config file, a CLI flag and an Optuna search space are all checked by one schema.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from distill.core.errors import ConfigError
+from distill.core.registry import Kind, Registry, format_validation_error
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+
+class ComponentConfig(BaseModel):
+    """A component by name plus its parameters (validated later against its own model)."""
+
+    model_config = ConfigDict(extra="allow")
+    name: str
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+def _component(value: Any) -> Any:
+    return {"name": value} if isinstance(value, str) else value
+
+
+class AugmentParams(Section):
+    """Batched, on-device augmentation applied identically to images and masks."""
+
+    enabled: bool = Field(True, description="augment training batches")
+    hflip: float = Field(0.5, ge=0, le=1, description="probability of a horizontal flip")
+    vflip: float = Field(0.5, ge=0, le=1, description="probability of a vertical flip")
+    rotate: float = Field(30.0, ge=0, le=180, description="max rotation, degrees")
+    scale: tuple[float, float] = Field((0.85, 1.15), description="zoom range")
+    translate: float = Field(0.05, ge=0, le=0.5, description="max shift, fraction of size")
+    affine_p: float = Field(0.7, ge=0, le=1, description="probability of the affine jitter")
+    elastic_p: float = Field(0.0, ge=0, le=1, description="probability of elastic jitter")
+    brightness: float = Field(0.15, ge=0, le=1, description="colour jitter: brightness")
+    contrast: float = Field(0.15, ge=0, le=1, description="colour jitter: contrast")
+    saturation: float = Field(0.1, ge=0, le=1, description="colour jitter: saturation")
+    hue: float = Field(0.02, ge=0, le=0.5, description="colour jitter: hue")
+    color_p: float = Field(0.8, ge=0, le=1, description="probability of colour jitter")
+
+
+class DataConfig(Section):
+    dataset: ComponentConfig = Field(
+        default_factory=lambda: ComponentConfig(name="synthetic-derm"),
+        description="dataset plugin and its parameters (data_root, ...)",
+    )
+    size: tuple[int, int] = Field((128, 128), description="training size (height, width)")
+    augment: AugmentParams = Field(default_factory=AugmentParams)
+    on_device: bool = Field(True, description="keep the cached train set on the device")
+
+    _dataset = field_validator("dataset", mode="before")(_component)
+
+    @field_validator("size")
+    @classmethod
+    def _size_ok(cls, v: tuple[int, int]) -> tuple[int, int]:
+        if min(v) < 32 or v[0] % 32 or v[1] % 32:
+            raise ValueError("height and width must be multiples of 32, at least 32")
+        return v
+
+
+class LossConfig(Section):
+    ce: float = Field(1.0, ge=0, description="weight of cross-entropy")
+    dice: float = Field(1.0, ge=0, description="weight of soft Dice loss")
+
+
+class TrainConfig(Section):
+    epochs: int = Field(6, ge=1)
+    batch_size: int = Field(8, ge=1)
+    accumulate: int = Field(1, ge=1, description="gradient accumulation steps")
+    lr: float = Field(2e-3, gt=0)
+    weight_decay: float = Field(1e-4, ge=0)
+    warmup_epochs: float = Field(0.5, ge=0)
+    schedule: Literal["cosine", "poly", "constant"] = "cosine"
+    grad_clip: float | None = Field(5.0, gt=0, description="max gradient norm (None: off)")
+    loss: LossConfig = Field(default_factory=LossConfig)
+    early_stop: int | None = Field(None, ge=1, description="epochs without val mDice gain")
+    steps_per_epoch: int | None = Field(None, ge=1, description="cap steps per epoch")
+
+
+class TeacherTrainConfig(TrainConfig):
+    epochs: int = Field(6, ge=0, description="0 means use the teacher as built/loaded")
+    lr: float = Field(1e-3, gt=0)
+    checkpoint: Path | None = Field(None, description="teacher weights file or a run folder")
+    retrain: bool = Field(False, description="train even if a cached teacher matches")
+
+
+class RuntimeConfig(Section):
+    device: str = Field("auto", description="auto, cpu, cuda, cuda:1, ...")
+    amp: Literal["auto", "bf16", "off"] = Field("auto", description="bf16 autocast (GPU)")
+    compile: bool = Field(False, description="torch.compile the student")
+    channels_last: Literal["auto", "on", "off"] = "auto"
+    num_threads: int | None = Field(None, ge=1, description="CPU threads")
+
+
+class EvalConfig(Section):
+    spacing: float | None = Field(None, gt=0, description="pixel size in mm for distances")
+    overlays: int = Field(8, ge=0, description="test images in the overlay grid")
+    batch_size: int = Field(16, ge=1)
+
+
+class RunConfig(Section):
+    """Everything that defines a run; saved resolved in every run folder."""
+
+    name: str | None = Field(None, description="run folder name (default: derived)")
+    out: Path = Field(Path("runs"), description="folder holding run folders")
+    seed: int = 0
+    data: DataConfig = Field(default_factory=DataConfig)
+    teachers: list[ComponentConfig] = Field(default_factory=lambda: [ComponentConfig(name="swin")])
+    student: ComponentConfig = Field(default_factory=lambda: ComponentConfig(name="mpdnet"))
+    distillers: list[ComponentConfig] = Field(default_factory=lambda: [ComponentConfig(name="mpd")])
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    teacher_train: TeacherTrainConfig = Field(default_factory=TeacherTrainConfig)
+    runtime: RuntimeConfig = Field(default_factory=RuntimeConfig)
+    eval: EvalConfig = Field(default_factory=EvalConfig)
+
+    _student = field_validator("student", mode="before")(_component)
+
+    @field_validator("teachers", "distillers", mode="before")
+    @classmethod
+    def _component_list(cls, v: Any) -> Any:
+        if v is None:
+            return []
+        return [_component(x) for x in (v if isinstance(v, list) else [v])]
+
+    def run_name(self) -> str:
+        if self.name:
+            return self.name
+        distillers = "+".join(d.name for d in self.distillers) or "none"
+        return f"{self.student.name}-{distillers}-{self.data.dataset.name}-s{self.seed}"
+
+
+# ---------------------------------------------------------------------------- overrides
+
+ALIASES = {"teacher": "teachers", "distiller": "distillers"}
+
+
+def set_path(tree: dict[str, Any], path: str, value: Any) -> None:
+    """Set ``a.b.c`` in a nested dict. ``teacher.x``/``distiller.x`` address the single
+    entry of the list; ``distiller.kd.weight`` or ``distillers.1.weight`` pick one."""
+    keys = path.split(".")
+    if not all(keys):
+        raise ConfigError(f"--set {path}: empty key in path")
+    node: Any = tree
+    for i, key in enumerate(keys):
+        last = i == len(keys) - 1
+        if isinstance(node, list):
+            node = _list_item(node, key, ".".join(keys[:i]))
+            if last:
+                raise ConfigError(f"--set {path}: cannot replace a whole component this way")
+            continue
+        if not isinstance(node, dict):
+            raise ConfigError(f"--set {path}: '{'.'.join(keys[:i])}' is not a section")
+        alias = ALIASES.get(key)
+        if alias and i == 0:
+            key = alias
+            items = node.get(key)
+            if last:
+                node[key] = value
+                return
+            if isinstance(items, list):
+                items[:] = [{"name": x} if isinstance(x, str) else x for x in items]
+            if isinstance(items, list) and len(items) == 1 and not _names(items, keys[i + 1]):
+                node = items[0]
+                continue
+        if last:
+            node[key] = value
+            return
+        if key in ("student", "dataset") and isinstance(node.get(key), str):
+            node[key] = {"name": node[key]}
+        node = node.setdefault(key, {})
+
+
+def _names(items: list[Any], key: str) -> bool:
+    return key.isdigit() or any(isinstance(x, dict) and x.get("name") == key for x in items)
+
+
+def _list_item(items: list[Any], key: str, where: str) -> Any:
+    for i, item in enumerate(items):
+        if isinstance(item, str):
+            items[i] = item = {"name": item}
+        if key.isdigit() and int(key) == i or item.get("name") == key:
+            return item
+    names = [x["name"] if isinstance(x, dict) else x for x in items]
+    raise ConfigError(f"--set: '{where}' has no entry '{key}' (entries: {names})")
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    if "=" not in text:
+        raise ConfigError(f"--set expects PATH=VALUE, got '{text}'")
+    path, raw = text.split("=", 1)
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return path.strip(), value
+
+
+def load_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(Path(path).read_text()) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"config file '{path}' does not exist") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"config file '{path}' is not valid YAML: {err}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file '{path}' must hold a mapping at the top level")
+    return data
+
+
+def merge(defaults: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """Deep-merge mappings; lists and scalars in ``values`` replace the defaults."""
+    out = dict(defaults)
+    for key, value in values.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def build_config(
+    base: dict[str, Any] | None = None, overrides: list[str] | tuple[str, ...] = ()
+) -> RunConfig:
+    """Apply ``--set`` overrides to a plain mapping and validate the result."""
+    tree = merge(RunConfig().model_dump(mode="json", exclude_none=True), base or {})
+    for text in overrides:
+        set_path(tree, *parse_override(text))
+    try:
+        return RunConfig.model_validate(tree)
+    except ValidationError as err:
+        raise ConfigError(format_validation_error(err, "config", RunConfig)) from None
+
+
+# ---------------------------------------------------------------------------- resolution
+
+INJECTED = ("num_classes", "in_channels", "img_size")
+
+
+def resolve_component(
+    registry: Registry,
+    kind: Kind,
+    comp: ComponentConfig,
+    where: str,
+    injected: dict[str, Any] | None = None,
+) -> ComponentConfig:
+    """Validate a component's parameters and fill in its defaults."""
+    component = registry.get(kind, comp.name)
+    values = dict(comp.params)
+    fields = component.params.model_fields
+    for key, value in (injected or {}).items():
+        if key not in fields:
+            continue
+        if key in values and key != "img_size" and values[key] != value:
+            raise ConfigError(
+                f"{where}.{key} = {values[key]!r} but the dataset gives {value!r}; "
+                "remove it, it is taken from the data"
+            )
+        values[key] = value
+    validated = component.validate(values, where=f"{where} ({comp.name})")
+    dumped = validated.model_dump(mode="json")
+    for key in INJECTED:
+        dumped.pop(key, None)
+    return ComponentConfig(name=comp.name, **dumped)
+
+
+def resolve(
+    cfg: RunConfig, registry: Registry, injected: dict[str, Any] | None = None
+) -> RunConfig:
+    """Validate every component against its parameter model; unknown names list valid ones."""
+    resolved = cfg.model_copy(deep=True)
+    resolved.data.dataset = resolve_component(registry, "dataset", cfg.data.dataset, "data.dataset")
+    resolved.student = resolve_component(registry, "student", cfg.student, "student", injected)
+    resolved.teachers = [
+        resolve_component(registry, "teacher", t, f"teachers.{i}", injected)
+        for i, t in enumerate(cfg.teachers)
+    ]
+    resolved.distillers = [
+        resolve_component(registry, "distiller", d, f"distillers.{i}")
+        for i, d in enumerate(cfg.distillers)
+    ]
+    needs_teacher = any(registry.get("distiller", d.name).factory.needs for d in cfg.distillers)
+    if needs_teacher and not cfg.teachers:
+        names = ", ".join(d.name for d in cfg.distillers)
+        raise ConfigError(f"distiller(s) {names} need a teacher: add --teacher NAME")
+    return resolved
+
+
+def to_yaml(cfg: RunConfig) -> str:
+    return yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False)

@@ -1,0 +1,32 @@
+"""Test-wide settings: offline, quiet, and a private cache folder per session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("DISTILL_QUIET", "1")
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def shared_data() -> Path:
+    """../shared/data beside the repository, or DISTILL_SHARED_DATA."""
+    return Path(os.environ.get("DISTILL_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    if "DISTILL_CACHE" not in os.environ:
+        os.environ["DISTILL_CACHE"] = str(tmp_path_factory.mktemp("distill-cache"))
+
+
+@pytest.fixture
+def isic_sample() -> Path:
+    root = shared_data() / "isic2017-cc0"
+    if not root.is_dir():
+        pytest.skip(f"real ISIC sample not found at {root}")
+    return root
