@@ -1,0 +1,15 @@
+"""Run reports: training curves, prediction overlays, metric tables and ``report.md``."""
+
+from distill.core.report.curves import plot_curves
+from distill.core.report.overlays import overlay_grid, overlay_image
+from distill.core.report.report import write_report
+from distill.core.report.tables import markdown_table, metrics_table
+
+__all__ = [
+    "markdown_table",
+    "metrics_table",
+    "overlay_grid",
+    "overlay_image",
+    "plot_curves",
+    "write_report",
+]
