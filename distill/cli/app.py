@@ -7,6 +7,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from distill.core.errors import DistillError
 
@@ -29,8 +30,6 @@ def _root(
     ctx: typer.Context,
     debug: bool = typer.Option(False, "--debug", help="show full tracebacks on errors"),
 ) -> None:
-    if debug:
-        os.environ[DEBUG_ENV] = "1"
     if ctx.invoked_subcommand is None:
         # `distill` with no command runs the default experiment, like `distill run`.
         from distill.cli.run import run_command
@@ -38,44 +37,35 @@ def _root(
         ctx.invoke(run_command)
 
 
-def fail(message: str, code: int = 2) -> typer.Exit:
-    """Print one clear error line and return the Exit to raise."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
-    return typer.Exit(code)
-
-
 def run_app(argv: list[str] | None = None) -> int:
-    """Run the CLI, mapping errors to exit codes: 0 ok, 2 usage/config, 1 runtime."""
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    """Run the CLI, mapping errors to exit codes: 0 ok, 2 usage/config, 1 runtime.
+
+    ``--debug`` may appear anywhere on the command line; it shows full tracebacks.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "--debug" in args:
+        args.remove("--debug")
+        os.environ[DEBUG_ENV] = "1"
+    debug = bool(os.environ.get(DEBUG_ENV))
     try:
-        app(args=argv, standalone_mode=False)
-    except typer.Exit as exc:
-        return exc.exit_code
+        app(args=args, prog_name="distill", standalone_mode=True)
+    except SystemExit as exc:  # click's own exits: usage errors are 2
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except DistillError as exc:
-        if debug or os.environ.get(DEBUG_ENV):
+        if debug:
             raise
         for i, line in enumerate(str(exc).splitlines() or [type(exc).__name__]):
             prefix = "[bold red]error:[/] " if i == 0 else "       "
-            err_console.print(prefix + line, highlight=False, markup=True, soft_wrap=True)
+            err_console.print(prefix + escape(line), highlight=False, soft_wrap=True)
         return exc.exit_code
-    except KeyboardInterrupt:
-        err_console.print("[yellow]interrupted[/]")
-        return 130
-    except Exception as exc:  # click usage errors carry their own exit codes
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
-            return 1
-        if debug or os.environ.get(DEBUG_ENV):
+    except Exception as exc:
+        if debug:
             raise
         err_console.print(
-            f"[bold red]error:[/] {type(exc).__name__}: {exc} (rerun with --debug for the "
-            "traceback)",
+            f"[bold red]error:[/] {escape(f'{type(exc).__name__}: {exc}')} "
+            "(rerun with --debug for the traceback)",
             highlight=False,
-            markup=True,
+            soft_wrap=True,
         )
         return 1
     return 0

@@ -1,0 +1,7 @@
+"""The training engine: two stages (teachers, then the student under distillation).
+
+Small modules, one concept each: ``runtime`` (device, precision, seeds), ``checkpoint``
+(atomic, code-free files), ``schedule``, ``losses``, ``batches`` (cached data on the device),
+``distillation`` (composing distillers), ``loop`` (one stage's epochs), ``evaluate``,
+``teacher_store`` (trained teachers reused across runs), ``experiment`` (the whole run).
+"""

@@ -1,0 +1,63 @@
+"""Composition of distillers, and computing exactly the teacher outputs they need."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor, nn
+
+from distill.core.interfaces import Distiller, SegmentationModel, SegOutput, TeacherNeed
+
+
+class DistillerSuite(nn.Module):
+    """Several distillers summed: each term is named ``<distiller>/<term>`` and multiplied
+    by that distiller's ``weight``, so ablations need no new code."""
+
+    def __init__(self, distillers: Sequence[tuple[str, Distiller]]) -> None:
+        super().__init__()
+        names: list[str] = []
+        for name, _ in distillers:
+            names.append(name if name not in names else f"{name}{len(names)}")
+        self.names = names
+        self.members = nn.ModuleList(d for _, d in distillers)
+
+    @property
+    def needs(self) -> frozenset[TeacherNeed]:
+        out: frozenset[TeacherNeed] = frozenset()
+        for d in self.members:
+            out |= type(d).needs
+        return out
+
+    def forward(
+        self, student: SegOutput, teachers: Sequence[SegOutput], target: Tensor
+    ) -> dict[str, Tensor]:
+        terms: dict[str, Tensor] = {}
+        for name, distiller in zip(self.names, self.members, strict=True):
+            weight = distiller.params.weight
+            if weight == 0:
+                continue
+            for term, value in distiller(student, teachers, target).items():
+                terms[f"{name}/{term}"] = weight * value
+        return terms
+
+
+def teacher_outputs(
+    teachers: Sequence[SegmentationModel], images: Tensor, needs: frozenset[TeacherNeed]
+) -> list[SegOutput]:
+    """Run frozen teachers in inference mode, skipping decoders when only features are
+    needed. Outputs are cloned so the student's graph may save them for backward."""
+    if not needs or not teachers:
+        return []
+    with torch.inference_mode():
+        if "logits" in needs:
+            raw = [t(images) for t in teachers]
+        else:
+            raw = [SegOutput(None, t.extract_features(images)) for t in teachers]
+    return [
+        SegOutput(
+            o.logits.clone() if o.logits is not None else None,
+            [f.clone() for f in o.features] if "features" in needs else [],
+        )
+        for o in raw
+    ]

@@ -1,0 +1,45 @@
+"""Trained teachers, stored under a key derived from what determines them.
+
+Runs and sweep trials whose teacher config, data, size, training recipe and seed agree
+reuse the stored weights instead of retraining; ``--retrain-teacher`` forces training.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from distill.core.config import ComponentConfig, RunConfig
+from distill.core.engine.checkpoint import save_atomic
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get("DISTILL_CACHE", Path.home() / ".cache" / "distill"))
+
+
+def teacher_key(cfg: RunConfig, teacher: ComponentConfig) -> str:
+    """Hash of everything that changes the trained teacher (not the student side)."""
+    recipe = cfg.teacher_train.model_dump(mode="json", exclude={"checkpoint", "retrain"})
+    material: dict[str, Any] = {
+        "teacher": teacher.model_dump(mode="json"),
+        "dataset": cfg.data.dataset.model_dump(mode="json"),
+        "size": list(cfg.data.size),
+        "augment": cfg.data.augment.model_dump(mode="json"),
+        "recipe": recipe,
+        "seed": cfg.seed,
+    }
+    text = json.dumps(material, sort_keys=True)
+    return f"{teacher.name}-{hashlib.sha256(text.encode()).hexdigest()[:16]}"
+
+
+def stored_teacher(key: str) -> Path:
+    return cache_root() / "teachers" / f"{key}.pt"
+
+
+def store_teacher(key: str, state_dict: dict[str, Any], score: float) -> Path:
+    path = stored_teacher(key)
+    save_atomic({"model": state_dict, "score": score, "key": key}, path)
+    return path
