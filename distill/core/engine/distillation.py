@@ -26,7 +26,7 @@ class DistillerSuite(nn.Module):
     def needs(self) -> frozenset[TeacherNeed]:
         out: frozenset[TeacherNeed] = frozenset()
         for d in self.members:
-            out |= type(d).needs
+            out |= d.needs  # an instance may narrow its class default
         return out
 
     def forward(

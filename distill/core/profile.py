@@ -1,0 +1,277 @@
+"""Model cost, measured one way for every network: parameters, MACs, memory, speed.
+
+Papers compare students by "FLOPs" and parameters; counting every model with the same tool
+at a stated input size is what makes those columns comparable. MACs come from PyTorch's own
+``FlopCounterMode`` (total FLOPs / 2, attention matmuls included), at batch 1.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torch.utils.flop_counter import FlopCounterMode
+
+MEMORY_SAVED_TENSORS = "autograd saved tensors (CPU)"
+MEMORY_CUDA_PEAK = "torch.cuda peak allocated"
+
+
+@dataclass
+class ModelProfile:
+    """One model's cost at one input size. ``None`` marks what was not measured."""
+
+    name: str
+    kind: str
+    params: int
+    gmacs: float
+    input_size: tuple[int, int]
+    batch: int
+    activation_mb: float | None = None
+    memory_method: str = ""
+    cpu_latency_ms: float | None = None
+    cpu_threads: int = field(default_factory=torch.get_num_threads)
+    gpu_bf16_img_per_s: float | None = None
+    gpu_name: str | None = None
+    published_params_m: float | None = None
+    published_source: str = ""
+
+    @property
+    def params_m(self) -> float:
+        return self.params / 1e6
+
+    @property
+    def params_rel_diff(self) -> float | None:
+        """(ours - published) / published, or None without a published count."""
+        if not self.published_params_m:
+            return None
+        return (self.params_m - self.published_params_m) / self.published_params_m
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["input_size"] = list(self.input_size)
+        data["params_m"] = self.params_m
+        data["params_rel_diff"] = self.params_rel_diff
+        return data
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def _input(model: nn.Module, size: tuple[int, int], batch: int, device: Any = "cpu") -> Tensor:
+    channels = getattr(model, "in_channels", 3)
+    return torch.randn(batch, channels, *size, device=device)
+
+
+def count_macs(model: nn.Module, size: tuple[int, int] = (256, 256)) -> int:
+    """Multiply-accumulates of one forward pass at batch 1 (FlopCounterMode total / 2)."""
+    was_training = model.training
+    model.eval()
+    try:
+        counter = FlopCounterMode(display=False)
+        with torch.no_grad(), counter:
+            model(_input(model, size, 1, _device_of(model)))
+    finally:
+        model.train(was_training)
+    return counter.get_total_flops() // 2
+
+
+def _device_of(model: nn.Module) -> torch.device:
+    return next((p.device for p in model.parameters()), torch.device("cpu"))
+
+
+def _training_loss(output: Any) -> Tensor:
+    """A scalar touching every output, so backward walks the whole graph."""
+    logits = output.logits if hasattr(output, "logits") else output
+    return logits.float().square().mean()
+
+
+def saved_activation_bytes(model: nn.Module, size: tuple[int, int], batch: int) -> int:
+    """Bytes autograd keeps for backward in one training step: the activations that set the
+    memory peak. Storages are counted once (views share them); parameters are left out."""
+    param_storages = {p.untyped_storage().data_ptr() for p in model.parameters()}
+    seen: dict[int, int] = {}
+
+    def pack(tensor: Tensor) -> Tensor:
+        storage = tensor.untyped_storage()
+        ptr = storage.data_ptr()
+        if ptr not in param_storages and ptr not in seen:
+            seen[ptr] = storage.nbytes()
+        return tensor
+
+    was_training = model.training
+    model.train()
+    try:
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            loss = _training_loss(model(_input(model, size, batch, _device_of(model))))
+        loss.backward()
+    finally:
+        model.zero_grad(set_to_none=True)
+        model.train(was_training)
+    return sum(seen.values())
+
+
+def cuda_peak_step_bytes(model: nn.Module, size: tuple[int, int], batch: int) -> int:
+    """Peak CUDA memory one training step adds above the resident model (float32)."""
+    device = _device_of(model)
+    x = _input(model, size, batch, device)
+    torch.cuda.synchronize(device)
+    torch.cuda.reset_peak_memory_stats(device)
+    base = torch.cuda.memory_allocated(device)
+    was_training = model.training
+    model.train()
+    try:
+        _training_loss(model(x)).backward()
+        torch.cuda.synchronize(device)
+    finally:
+        model.zero_grad(set_to_none=True)
+        model.train(was_training)
+    return torch.cuda.max_memory_allocated(device) - base
+
+
+@torch.no_grad()
+def cpu_latency_ms(
+    model: nn.Module, size: tuple[int, int], repeats: int = 10, warmup: int = 2
+) -> float:
+    """Median milliseconds per image: batch 1, eval, no_grad, torch.get_num_threads()."""
+    was_training = model.training
+    model.eval()
+    x = _input(model, size, 1)
+    try:
+        for _ in range(warmup):
+            model(x)
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            model(x)
+            times.append(time.perf_counter() - start)
+    finally:
+        model.train(was_training)
+    return 1000.0 * statistics.median(times)
+
+
+@torch.inference_mode()
+def gpu_bf16_throughput(
+    model: nn.Module, size: tuple[int, int], batch: int = 8, repeats: int = 10, warmup: int = 3
+) -> float:
+    """Images per second in eval mode under bf16 autocast on the model's CUDA device."""
+    device = _device_of(model)
+    was_training = model.training
+    model.eval()
+    x = _input(model, size, batch, device)
+    try:
+        with torch.autocast("cuda", dtype=torch.bfloat16):
+            for _ in range(warmup):
+                model(x)
+            torch.cuda.synchronize(device)
+            start = time.perf_counter()
+            for _ in range(repeats):
+                model(x)
+            torch.cuda.synchronize(device)
+    finally:
+        model.train(was_training)
+    return batch * repeats / (time.perf_counter() - start)
+
+
+def profile_model(
+    model: nn.Module,
+    size: tuple[int, int] = (256, 256),
+    batch: int = 8,
+    *,
+    name: str | None = None,
+    kind: str = "model",
+    repeats: int = 10,
+    warmup: int = 2,
+    device: str = "auto",
+    memory: bool = True,
+    latency: bool = True,
+) -> ModelProfile:
+    """Profile ``model`` at ``size``: parameters, GMACs (batch 1), activation memory of one
+    training step at ``batch``, CPU latency per image, and bf16 throughput on a GPU.
+
+    ``device="auto"`` uses CUDA when present: memory is then torch.cuda's peak and the bf16
+    throughput is measured; on CPU memory is the sum of tensors autograd saves. CPU latency is
+    always measured on the CPU (the deployment target of a light student). The model is
+    left on the CPU in float32.
+    """
+    use_cuda = device == "cuda" or (device == "auto" and torch.cuda.is_available())
+    if device == "cuda" and not torch.cuda.is_available():
+        from distill.core.errors import ConfigError
+
+        raise ConfigError("--device cuda was asked for, but torch sees no CUDA device")
+    model = model.to("cpu").float()
+    cls = type(model)
+    profile = ModelProfile(
+        name=name or cls.__name__,
+        kind=kind,
+        params=count_parameters(model),
+        gmacs=count_macs(model, size) / 1e9,
+        input_size=(int(size[0]), int(size[1])),
+        batch=batch,
+        published_params_m=getattr(cls, "published_params", None),
+        published_source=getattr(cls, "published_source", ""),
+    )
+    if latency:
+        profile.cpu_latency_ms = cpu_latency_ms(model, size, repeats, warmup)
+    if use_cuda:
+        model = model.to("cuda")
+        profile.gpu_name = torch.cuda.get_device_name()
+        if memory:
+            profile.activation_mb = cuda_peak_step_bytes(model, size, batch) / 2**20
+            profile.memory_method = MEMORY_CUDA_PEAK
+        profile.gpu_bf16_img_per_s = gpu_bf16_throughput(model, size, batch, repeats)
+        model.to("cpu")
+    elif memory:
+        profile.activation_mb = saved_activation_bytes(model, size, batch) / 2**20
+        profile.memory_method = MEMORY_SAVED_TENSORS
+    return profile
+
+
+def profiles_markdown(profiles: list[ModelProfile]) -> str:
+    """A markdown table of profiles, with the conditions stated under it."""
+    head = (
+        "| kind | name | params (M) | published (M) | diff | GMACs | act. mem (MB) "
+        "| CPU ms/img | GPU bf16 img/s |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n"
+    )
+    rows = []
+    for p in profiles:
+        rows.append(
+            f"| {p.kind} | {p.name} | {p.params_m:.2f} | {_fmt(p.published_params_m, '.2f')} "
+            f"| {_fmt_pct(p.params_rel_diff)} | {p.gmacs:.2f} | {_fmt(p.activation_mb, '.0f')} "
+            f"| {_fmt(p.cpu_latency_ms, '.1f')} | {_fmt(p.gpu_bf16_img_per_s, '.0f')} |"
+        )
+    notes = conditions(profiles)
+    return head + "\n".join(rows) + ("\n\n" + notes + "\n" if notes else "\n")
+
+
+def conditions(profiles: list[ModelProfile]) -> str:
+    """One line saying how the numbers were taken."""
+    if not profiles:
+        return ""
+    p = profiles[0]
+    methods = sorted({q.memory_method for q in profiles if q.memory_method})
+    parts = [
+        f"input {p.input_size[0]}x{p.input_size[1]}",
+        "GMACs at batch 1 (FlopCounterMode / 2)",
+        f"memory: one training step at batch {p.batch}, {', '.join(methods) or 'not measured'}",
+        f"CPU latency: median, batch 1, {p.cpu_threads} threads",
+    ]
+    gpus = sorted({q.gpu_name for q in profiles if q.gpu_name})
+    if gpus:
+        parts.append(f"GPU: {', '.join(gpus)}, bf16 autocast, batch {p.batch}")
+    sources = [f"{q.name}: {q.published_source}" for q in profiles if q.published_source]
+    if sources:
+        parts.append("published counts from " + "; ".join(sources))
+    return "; ".join(parts) + "."
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def _fmt_pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:+.1f}%"

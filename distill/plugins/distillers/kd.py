@@ -1,0 +1,51 @@
+"""Pixel-wise knowledge distillation: the response-based baseline every other method beats."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from pydantic import Field
+from torch import Tensor
+
+from distill.core.hookspecs import hookimpl
+from distill.core.interfaces import Distiller, ModelSpec, SegOutput, TeacherNeed
+from distill.plugins.distillers.functional import pixel_kd
+from distill.plugins.distillers.wiring import (
+    TeacherChoiceParams,
+    check_same_classes,
+    logits_of,
+    pick_teacher,
+    teacher_logits,
+)
+
+
+class PixelKD(Distiller):
+    """KD (Hinton et al. 2015): per-pixel KL between softened teacher and student classes.
+
+    "Distilling the Knowledge in a Neural Network", arXiv:1503.02531. Each pixel is one
+    classification: KL(softmax(t/T) || softmax(s/T)) summed over classes, averaged over pixels
+    and batch, times T^2 so gradients keep their size as T changes.
+    """
+
+    class Params(TeacherChoiceParams):
+        temperature: float = Field(4.0, gt=0.0, description="softmax temperature T")
+
+    needs: ClassVar[frozenset[TeacherNeed]] = frozenset({"logits"})
+
+    def __init__(self, params: Params, student: ModelSpec, teachers: Sequence[ModelSpec]):
+        super().__init__(params, student, teachers)
+        pick_teacher("kd", self.teacher_specs, params.teacher)
+        check_same_classes("kd", student, self.teacher_specs[params.teacher])
+
+    def forward(
+        self, student: SegOutput, teachers: Sequence[SegOutput], target: Tensor
+    ) -> dict[str, Tensor]:
+        s = logits_of(student, "student")
+        t = teacher_logits(teachers[self.params.teacher])
+        return {"kd": pixel_kd(s, t, self.params.temperature)}
+
+
+@hookimpl
+def distill_register_distillers(register):
+    register("kd", PixelKD)
