@@ -1,0 +1,88 @@
+"""Dual distillation (our reading of Cui et al. 2024): MPD from a transformer teacher's
+features (global context) plus pixel-wise logit KD from a CNN teacher (local detail), or
+from the same teacher when only one is given."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pydantic import Field
+from torch import Tensor
+
+from distill.core.errors import ConfigError
+from distill.core.hookspecs import hookimpl
+from distill.core.interfaces import ModelSpec, SegOutput
+from distill.plugins.distillers.functional import pixel_kd
+from distill.plugins.distillers.mpd import MPDDistiller, MPDParams, pick_teacher
+
+
+class DualParams(MPDParams):
+    weight_logit: float = Field(1.0, ge=0.0, description="weight of the pixel-wise KD term")
+    temperature: float = Field(4.0, gt=0.0, description="softmax temperature of the KD term")
+    logit_teacher_index: int | None = Field(
+        None,
+        ge=0,
+        description="teacher whose logits "
+        "are distilled; default the first CNN teacher "
+        "other than the feature teacher, else the same",
+    )
+
+
+class DualDistiller(MPDDistiller):
+    """Dual distillation: MPD on transformer features + pixel-wise KD on CNN logits."""
+
+    Params = DualParams
+    needs = frozenset({"features", "logits"})
+
+    def __init__(
+        self, params: DualParams, student: ModelSpec, teachers: Sequence[ModelSpec]
+    ) -> None:
+        if (
+            params.teacher_index is None
+            and teachers
+            and not any(t.family in ("transformer", "hybrid") for t in teachers)
+        ):
+            families = ", ".join(f"{t.name}: {t.family}" for t in teachers)
+            raise ConfigError(
+                f"dual distillation needs a transformer (or hybrid) teacher for "
+                f"its MPD path; got {families}"
+            )
+        if params.teacher_index is None and teachers:
+            families = [t.family for t in teachers]
+            family = "transformer" if "transformer" in families else "hybrid"
+            params = params.model_copy(update={"teacher_index": families.index(family)})
+        super().__init__(params, student, teachers)
+        if params.logit_teacher_index is not None:
+            self.logit_teacher = pick_teacher(teachers, params.logit_teacher_index, "cnn", "dual")
+        else:
+            self.logit_teacher = next(
+                (
+                    i
+                    for i, t in enumerate(teachers)
+                    if t.family == "cnn" and i != self.feature_teacher
+                ),
+                self.feature_teacher,
+            )
+        if teachers[self.logit_teacher].num_classes != student.num_classes:
+            raise ConfigError(
+                f"dual: logit teacher '{teachers[self.logit_teacher].name}' has "
+                f"{teachers[self.logit_teacher].num_classes} classes, student has "
+                f"{student.num_classes}"
+            )
+
+    def forward(
+        self, student: SegOutput, teachers: Sequence[SegOutput], target: Tensor
+    ) -> dict[str, Tensor]:
+        p: DualParams = self.params  # type: ignore[assignment]
+        terms = self.mpd_terms(student, teachers[self.feature_teacher])
+        if p.weight_logit > 0:
+            logits = teachers[self.logit_teacher].logits
+            if logits is None or logits.numel() == 0:
+                raise ConfigError("dual: the logit teacher's output has no logits")
+            terms["logit"] = p.weight_logit * pixel_kd(student.logits, logits, p.temperature)
+        return terms
+
+
+@hookimpl
+def distill_register_distillers(register):
+    register("dual", DualDistiller)

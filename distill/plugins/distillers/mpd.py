@@ -1,0 +1,183 @@
+"""MPD, multi-scale prior-knowledge distillation (our reading of Cui et al. 2024).
+
+At each chosen stride a connector maps the student's map into the transformer teacher's
+channel space; the loss then matches (a) the normalised features themselves and (b) their
+*context*: how every region relates to every other region, at several grid sizes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import torch.nn.functional as F
+from pydantic import Field, model_validator
+from torch import Tensor, nn
+
+from distill.core.errors import ConfigError
+from distill.core.hookspecs import hookimpl
+from distill.core.interfaces import Distiller, DistillerParams, ModelSpec, SegOutput
+from distill.plugins.distillers.functional import as_constant
+
+Normalize = Literal["channel", "standardize", "none"]
+
+
+def normalize_map(x: Tensor, how: Normalize) -> Tensor:
+    """'channel': unit vector per pixel; 'standardize': zero mean, unit variance per channel."""
+    if how == "channel":
+        return F.normalize(x, dim=1, eps=1e-6)
+    if how == "standardize":
+        mean = x.mean(dim=(2, 3), keepdim=True)
+        std = x.std(dim=(2, 3), keepdim=True, unbiased=False)
+        return (x - mean) / (std + 1e-6)
+    return x
+
+
+def feature_distance(student: Tensor, teacher: Tensor, how: Normalize) -> Tensor:
+    """Channel-normalised maps: squared distance per pixel (= 2 - 2 cos), averaged over
+    pixels; otherwise element-wise MSE."""
+    s, t = normalize_map(student, how), normalize_map(teacher, how)
+    if how == "channel":
+        return (s - t).pow(2).sum(1).mean()
+    return F.mse_loss(s, t)
+
+
+def region_affinity(x: Tensor, grid: int) -> Tensor:
+    """Cosine affinity between the g*g pooled regions of a map: (B, g^2, g^2)."""
+    regions = F.adaptive_avg_pool2d(x, grid).flatten(2)  # (B, C, g^2)
+    regions = F.normalize(regions, dim=1, eps=1e-6)
+    return regions.transpose(1, 2) @ regions
+
+
+def context_distance(student: Tensor, teacher: Tensor, grids: Sequence[int]) -> Tensor:
+    """Mean over grid sizes of the MSE between student and teacher region affinities."""
+    losses = [F.mse_loss(region_affinity(student, g), region_affinity(teacher, g)) for g in grids]
+    return sum(losses) / len(losses)
+
+
+def connector(student_channels: int, teacher_channels: int, norm: str) -> nn.Sequential:
+    """1x1 conv + norm: the learnable map from student to teacher channel space."""
+    layer = (
+        nn.BatchNorm2d(teacher_channels)
+        if norm == "bn"
+        else nn.GroupNorm(_groups(teacher_channels), teacher_channels)
+    )
+    return nn.Sequential(nn.Conv2d(student_channels, teacher_channels, 1, bias=False), layer)
+
+
+def _groups(channels: int, wanted: int = 32) -> int:
+    return max(g for g in range(1, min(wanted, channels) + 1) if channels % g == 0)
+
+
+def pick_teacher(teachers: Sequence[ModelSpec], index: int | None, family: str, who: str) -> int:
+    """Explicit index, else the first teacher of ``family``, else teacher 0."""
+    if not teachers:
+        raise ConfigError(f"{who} needs a teacher (give --teacher)")
+    if index is not None:
+        if index >= len(teachers):
+            raise ConfigError(
+                f"{who}: teacher_index {index} but only {len(teachers)} teacher(s) given"
+            )
+        return index
+    return next((i for i, t in enumerate(teachers) if t.family == family), 0)
+
+
+class MPDParams(DistillerParams):
+    strides: list[int] = Field(
+        [4, 8, 16, 32], min_length=1, description="feature strides distilled"
+    )
+    grids: list[int] = Field(
+        [2, 4, 8], min_length=1, description="region grid sizes (g x g) of the context term"
+    )
+    weight_feature: float = Field(1.0, ge=0.0, description="weight of the feature term")
+    weight_context: float = Field(1.0, ge=0.0, description="weight of the context term")
+    scale_weights: list[float] | None = Field(
+        None, description="per-stride weights, one per entry of strides (default all 1)"
+    )
+    normalize: Normalize = Field(
+        "channel",
+        description="feature normalisation before "
+        "comparison: channel (unit L2 per pixel), standardize, none",
+    )
+    connector_norm: Literal["bn", "gn"] = Field("bn", description="norm of the connectors")
+    teacher_index: int | None = Field(
+        None,
+        ge=0,
+        description="teacher whose features are distilled; default the first transformer, else 0",
+    )
+
+    @model_validator(mode="after")
+    def _check_lists(self) -> MPDParams:
+        if self.scale_weights is not None and len(self.scale_weights) != len(self.strides):
+            raise ValueError(
+                f"scale_weights has {len(self.scale_weights)} entries but "
+                f"strides has {len(self.strides)}"
+            )
+        if any(g < 1 for g in self.grids) or len(set(self.strides)) != len(self.strides):
+            raise ValueError("grids must be >= 1 and strides unique")
+        return self
+
+
+class MPDDistiller(Distiller):
+    """MPD: per-stride connectors; normalised-feature + region-affinity context losses."""
+
+    Params = MPDParams
+    needs = frozenset({"features"})
+
+    def __init__(
+        self, params: MPDParams, student: ModelSpec, teachers: Sequence[ModelSpec]
+    ) -> None:
+        super().__init__(params, student, teachers)
+        self.feature_teacher = pick_teacher(
+            teachers, params.teacher_index, "transformer", type(self).__name__
+        )
+        teacher = teachers[self.feature_teacher]
+        self.connectors = nn.ModuleDict()
+        for stride in params.strides:
+            for spec, role in ((student, "student"), (teacher, "teacher")):
+                if stride not in spec.feature_strides:
+                    raise ConfigError(
+                        f"MPD: stride {stride} is not available in the {role} '{spec.name}' "
+                        f"(its feature strides are {list(spec.feature_strides)}); remove it "
+                        "from strides"
+                    )
+            self.connectors[str(stride)] = connector(
+                student.channels_at(stride), teacher.channels_at(stride), params.connector_norm
+            )
+        self.scale_weights = params.scale_weights or [1.0] * len(params.strides)
+
+    def mpd_terms(self, student: SegOutput, teacher: SegOutput) -> dict[str, Tensor]:
+        p: MPDParams = self.params  # type: ignore[assignment]
+        t_spec = self.teacher_specs[self.feature_teacher]
+        if not teacher.features:
+            raise ConfigError("MPD needs the teacher's features but the teacher output has none")
+        terms: dict[str, Tensor] = {}
+        for stride, scale in zip(p.strides, self.scale_weights, strict=True):
+            s_map = student.features[self.student_spec.feature_strides.index(stride)]
+            t_map = as_constant(teacher.features[t_spec.feature_strides.index(stride)])
+            mapped = self.connectors[str(stride)](s_map)
+            if mapped.shape[-2:] != t_map.shape[-2:]:
+                mapped = F.interpolate(
+                    mapped, size=t_map.shape[-2:], mode="bilinear", align_corners=False
+                )
+            if p.weight_feature > 0:
+                terms[f"feat_s{stride}"] = (
+                    p.weight_feature * scale * feature_distance(mapped, t_map, p.normalize)
+                )
+            if p.weight_context > 0:
+                terms[f"ctx_s{stride}"] = (
+                    p.weight_context * scale * context_distance(mapped, t_map.float(), p.grids)
+                )
+        return terms
+
+    def forward(
+        self, student: SegOutput, teachers: Sequence[SegOutput], target: Tensor
+    ) -> dict[str, Tensor]:
+        """Per-term weighted losses (terms with weight 0 are skipped); the engine applies
+        ``weight``."""
+        return self.mpd_terms(student, teachers[self.feature_teacher])
+
+
+@hookimpl
+def distill_register_distillers(register):
+    register("mpd", MPDDistiller)
