@@ -43,10 +43,10 @@ def run_app(argv: list[str] | None = None) -> int:
     ``--debug`` may appear anywhere on the command line; it shows full tracebacks.
     """
     args = list(sys.argv[1:] if argv is None else argv)
+    debug = bool(os.environ.get(DEBUG_ENV))
     if "--debug" in args:
         args.remove("--debug")
-        os.environ[DEBUG_ENV] = "1"
-    debug = bool(os.environ.get(DEBUG_ENV))
+        debug = True
     try:
         app(args=args, prog_name="distill", standalone_mode=True)
     except SystemExit as exc:  # click's own exits: usage errors are 2

@@ -98,6 +98,16 @@ def load_plugins(
             continue
         if origin == "builtin" and not _has_hooks(plugin):
             continue
+        if manager.has_plugin(name):
+            state.failures.append(
+                PluginFailure(
+                    name,
+                    "register",
+                    f"another plugin is already registered as '{name}' "
+                    f"(from {state.plugins.get(name, 'unknown')}); this one, from {origin}, skipped",
+                )
+            )
+            continue
         manager.register(plugin, name=name)
         state.plugins[name] = origin
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import torch
-from conftest import install_fake_distribution
+from fake_distributions import install_fake_distribution
 
 import distill
 from distill.core import hookspecs, plugins
@@ -113,30 +115,17 @@ def test_every_hookspec_is_exercised_by_builtin_plugins():
 
 
 def test_pip_installed_example_appears_in_cli(tmp_path):
-    """The README's promise, end to end: pip install the example, see it, run it."""
-    target = tmp_path / "site"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
-            "--target",
-            str(target),
-            str(EXAMPLE),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    env = {"PYTHONPATH": str(target), "HF_HUB_OFFLINE": "1"}
+    """The README's promise, end to end: pip install the example, see it listed."""
+    target, source = tmp_path / "site", tmp_path / "src"
+    shutil.copytree(EXAMPLE, source, ignore=shutil.ignore_patterns("build", "*.egg-info"))
+    pip = [sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "-q"]
+    subprocess.run([*pip, "--target", str(target), str(source)], check=True, capture_output=True)
+    env = {**os.environ, "PYTHONPATH": str(target), "HF_HUB_OFFLINE": "1"}
     out = subprocess.run(
         [sys.executable, "-m", "distill", "plugins"],
         capture_output=True,
         text=True,
-        env={**__import__("os").environ, **env},
+        env=env,
         check=True,
     )
     assert "tiny" in out.stdout and "distill-tiny" in out.stdout

@@ -129,22 +129,8 @@ def run_experiment(
 
     with TrainingProgress(quiet=quiet) as progress:
         progress.note(f"run folder {folder.path}  device {runtime.describe()}")
-        splits = {
-            name: DeviceSplit(
-                dataset.load(name, size),
-                dataset,
-                runtime.device,
-                on_device=cfg.data.on_device if name == "train" else False,
-            )
-            for name in ("train", "val", "test")
-        }
-        progress.note(
-            " ".join(f"{k}={len(v)}" for k, v in splits.items())
-            + f" images at {size[0]}x{size[1]}, {dataset.num_classes} classes"
-        )
-
         # Build everything first, so wiring errors (a missing stride, say) appear before
-        # any training time is spent.
+        # any data is decoded or training time spent.
         needs_teacher = any(reg.get("distiller", d.name).factory.needs for d in cfg.distillers)
         teachers = [
             runtime.prepare(build_model(reg, "teacher", comp, dataset, size, cfg.seed + 1 + i))
@@ -159,6 +145,20 @@ def run_experiment(
                 for d in cfg.distillers
             ]
         ).to(runtime.device)
+
+        splits = {
+            name: DeviceSplit(
+                dataset.load(name, size),
+                dataset,
+                runtime.device,
+                on_device=cfg.data.on_device if name == "train" else False,
+            )
+            for name in ("train", "val", "test")
+        }
+        progress.note(
+            " ".join(f"{k}={len(v)}" for k, v in splits.items())
+            + f" images at {size[0]}x{size[1]}, {dataset.num_classes} classes"
+        )
 
         (folder.path / CONFIG_FILE).write_text(to_yaml(cfg))  # marks the run as started
 

@@ -235,7 +235,7 @@ def guard_finite(terms: dict[str, Tensor], stage: str, epoch: int, step: int) ->
     for name, value in terms.items():
         if not torch.isfinite(value).all():
             raise NonFiniteLossError(
-                f"{stage}: loss term '{name}' is {float(value)} at epoch {epoch + 1}, step "
+                f"{stage}: loss term '{name}' is {float(value.detach())} at epoch {epoch + 1}, step "
                 f"{step + 1}; stopped, the last good checkpoint is kept. Lower the learning "
                 f"rate or this term's weight."
             )

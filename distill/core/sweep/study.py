@@ -1,0 +1,112 @@
+"""The sweep loop: each trial is an ordinary run folder; Optuna decides what to try next.
+
+The teacher is trained by the first trial and stored under its key; every later trial (and
+every worker sharing the study) reuses it, so a trial pays only for its student. Trials
+report validation mDice every epoch and the pruner stops poor ones early. Running the same
+command again continues the same study up to ``trials`` finished trials.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import optuna
+from optuna.storages import RDBStorage, RetryFailedTrialCallback
+from optuna.study import MaxTrialsCallback
+from optuna.trial import TrialState
+
+from distill.core.config import build_config, to_yaml
+from distill.core.engine.loop import NonFiniteLossError
+from distill.core.sweep.space import Space
+
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+
+
+@dataclass
+class SweepSettings:
+    out: Path
+    trials: int
+    study_name: str
+    storage: str | None = None
+    pruner: Literal["median", "hyperband", "none"] = "median"
+    seed: int = 0
+    heartbeat: int = 10
+
+
+def make_storage(settings: SweepSettings) -> RDBStorage:
+    """SQLite in the output folder by default; any SQLAlchemy URL (PostgreSQL) for workers
+    on many machines. Heartbeats mark a dead worker's trial failed; it is then retried."""
+    url = settings.storage or f"sqlite:///{(settings.out / 'study.db').resolve()}"
+    return RDBStorage(
+        url,
+        heartbeat_interval=settings.heartbeat,
+        grace_period=3 * settings.heartbeat,
+        failed_trial_callback=RetryFailedTrialCallback(max_retry=3),
+        engine_kwargs={"pool_pre_ping": True} if url.startswith("postgresql") else None,
+    )
+
+
+def make_pruner(kind: str) -> optuna.pruners.BasePruner:
+    if kind == "hyperband":
+        return optuna.pruners.HyperbandPruner(min_resource=1)
+    if kind == "none":
+        return optuna.pruners.NopPruner()
+    return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1)
+
+
+def open_study(settings: SweepSettings) -> optuna.Study:
+    settings.out.mkdir(parents=True, exist_ok=True)
+    return optuna.create_study(
+        study_name=settings.study_name,
+        storage=make_storage(settings),
+        direction="maximize",
+        sampler=optuna.samplers.TPESampler(seed=settings.seed),
+        pruner=make_pruner(settings.pruner),
+        load_if_exists=True,
+    )
+
+
+def trial_overrides(trial: optuna.Trial, space: Space) -> list[str]:
+    return [f"{path}={json.dumps(dim.sample(trial, path))}" for path, dim in space.items()]
+
+
+def run_sweep(
+    base: dict[str, Any], space: Space, settings: SweepSettings, quiet: bool = True
+) -> optuna.Study:
+    from distill.core.engine.experiment import run_experiment
+
+    study = open_study(settings)
+
+    def objective(trial: optuna.Trial) -> float:
+        overrides = trial_overrides(trial, space)
+        name = f"trial-{trial.number:04d}"
+        cfg = build_config({**base, "out": str(settings.out / "trials"), "name": name}, overrides)
+        trial.set_user_attr("run_dir", str(settings.out / "trials" / name))
+        trial.set_user_attr("overrides", overrides)
+
+        def report(epoch: int, val_mdice: float) -> None:
+            trial.report(val_mdice, epoch)
+            if trial.should_prune():
+                raise optuna.TrialPruned(f"pruned at epoch {epoch + 1}")
+
+        return run_experiment(cfg, quiet=quiet, on_epoch=report).best_val
+
+    # A diverging trial (non-finite loss) fails alone; the sweep goes on.
+    study.optimize(
+        objective,
+        callbacks=[MaxTrialsCallback(settings.trials, states=FINISHED)],
+        catch=(NonFiniteLossError,),
+    )
+    return study
+
+
+def best_config_yaml(study: optuna.Study, base: dict[str, Any]) -> str:
+    """The best trial as a config file `distill run --config` accepts."""
+    best = study.best_trial
+    cfg = build_config(
+        {k: v for k, v in base.items() if k not in ("name",)}, best.user_attrs.get("overrides", [])
+    )
+    return to_yaml(cfg.model_copy(update={"name": None}))

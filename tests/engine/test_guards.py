@@ -1,0 +1,98 @@
+"""Guards: non-finite losses, code-carrying checkpoints, atomic writes, teacher reuse."""
+
+from __future__ import annotations
+
+import json
+import pickle
+
+import pytest
+import torch
+from tiny_run import NO_TEACHER, WITH_TEACHER, cli, metric_rows
+
+from distill.core.engine import checkpoint
+from distill.core.engine.checkpoint import load_checkpoint, save_atomic
+from distill.core.errors import DistillError
+from distill.core.interfaces import Distiller
+from distill.core.plugins import registry
+
+
+class ExplodingDistiller(Distiller):
+    """Returns a NaN term from its third call on (a diverging loss)."""
+
+    needs = frozenset()
+
+    def __init__(self, params, student, teachers):
+        super().__init__(params, student, teachers)
+        self.calls = 0
+
+    def forward(self, student, teachers, target):
+        self.calls += 1
+        value = torch.tensor(float("nan") if self.calls >= 3 else 0.0)
+        return {"boom": value + 0 * student.logits.sum()}
+
+
+@pytest.fixture
+def exploding():
+    reg = registry()
+    reg.add("distiller", "exploding", ExplodingDistiller, source="test")
+    yield
+    reg.remove_source("test")
+
+
+def test_non_finite_loss_stops_naming_term_and_step(exploding, tmp_path, capsys):
+    code = cli(
+        "run",
+        *NO_TEACHER,
+        "--distiller",
+        "exploding",
+        "--out",
+        tmp_path,
+        "--name",
+        "nan",
+        "--quiet",
+    )
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "'exploding/boom'" in err and "epoch 1, step 3" in err
+    assert not (tmp_path / "nan" / "test_metrics.json").exists()
+
+
+def test_checkpoint_needing_code_is_refused(tmp_path):
+    path = tmp_path / "evil.pt"
+
+    class Payload:
+        def __reduce__(self):
+            return (print, ("this must never run",))
+
+    path.write_bytes(pickle.dumps({"model": Payload()}))
+    with pytest.raises(DistillError, match="needs arbitrary code"):
+        load_checkpoint(path)
+
+
+def test_atomic_save_keeps_the_old_file_when_writing_fails(tmp_path, monkeypatch):
+    path = tmp_path / "last.pt"
+    save_atomic({"w": torch.ones(3)}, path)
+
+    def broken_save(obj, handle):
+        handle.write(b"partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(checkpoint.torch, "save", broken_save)
+    with pytest.raises(OSError):
+        save_atomic({"w": torch.zeros(3)}, path)
+    monkeypatch.undo()
+    assert torch.equal(load_checkpoint(path)["w"], torch.ones(3))
+    assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]
+
+
+def test_trained_teacher_is_reused_and_retrained_on_request(tmp_path):
+    args = [*WITH_TEACHER, "--epochs", "1", "--out", tmp_path, "--quiet"]
+    assert cli("run", *args, "--name", "first") == 0
+    assert any(r["stage"] == "teacher:unet" for r in metric_rows(tmp_path / "first"))
+    assert cli("run", *args, "--name", "second") == 0
+    assert not any(r["stage"] == "teacher:unet" for r in metric_rows(tmp_path / "second"))
+    first = json.loads((tmp_path / "first" / "teacher0.json").read_text())
+    second = json.loads((tmp_path / "second" / "teacher0.json").read_text())
+    assert first["key"] == second["key"] and first["source"] == second["source"]
+    assert cli("run", *args, "--name", "third", "--retrain-teacher") == 0
+    assert any(r["stage"] == "teacher:unet" for r in metric_rows(tmp_path / "third"))

@@ -1,0 +1,66 @@
+"""Interrupted runs resume to the same result as uninterrupted ones (CPU, fixed seed)."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import pytest
+import torch
+from tiny_run import NO_TEACHER, WITH_TEACHER, cli, final_summary, metric_rows, spawn
+
+from distill.core.engine.checkpoint import load_checkpoint
+
+
+def wait_for(predicate, proc, timeout=240.0):
+    start = time.monotonic()
+    while not predicate():
+        if proc.poll() is not None:
+            raise AssertionError(f"run ended early: {proc.communicate()[1][-2000:]}")
+        if time.monotonic() - start > timeout:
+            proc.kill()
+            raise AssertionError("timed out waiting for the run")
+        time.sleep(0.05)
+
+
+@pytest.mark.slow
+def test_sigkill_then_resume_matches_uninterrupted_run(tmp_path):
+    args = [*WITH_TEACHER, "--out", tmp_path]
+    assert cli("run", *args, "--name", "straight", "--quiet") == 0
+    straight = final_summary(tmp_path / "straight")
+
+    proc = spawn("run", *args, "--name", "killed")
+    killed = tmp_path / "killed"
+    wait_for(lambda: any(r["stage"] == "student" for r in metric_rows(killed)), proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (killed / "test_metrics.json").exists()
+
+    assert cli("run", "--resume", killed, "--quiet") == 0
+    resumed = final_summary(killed)
+    for key in ("mDice", "mIoU", "mASSD"):
+        assert resumed[key] == pytest.approx(straight[key], abs=1e-6), key
+    epochs = [r["epoch"] for r in metric_rows(killed) if r["stage"] == "student"]
+    assert epochs == [1, 2, 3]
+
+
+@pytest.mark.slow
+def test_sigterm_saves_mid_epoch_and_resume_is_exact(tmp_path):
+    args = [*NO_TEACHER, "--set", "train.batch_size=2", "--out", tmp_path]
+    assert cli("run", *args, "--name", "straight", "--quiet") == 0
+    proc = spawn("run", *args, "--name", "stopped")
+    stopped = tmp_path / "stopped"
+    wait_for(lambda: len(metric_rows(stopped)) >= 1, proc)
+    time.sleep(0.3)  # into the second epoch
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err[-2000:]
+    assert "continue with --resume" in err
+    state = load_checkpoint(stopped / "last.pt")["loop"]
+    assert state["epoch"] >= 1
+    assert cli("run", "--resume", stopped, "--quiet") == 0
+    a, b = final_summary(tmp_path / "straight"), final_summary(stopped)
+    assert b["mDice"] == pytest.approx(a["mDice"], abs=1e-6)
+    w1 = torch.load(tmp_path / "straight" / "best.pt", weights_only=True)["model"]
+    w2 = torch.load(stopped / "best.pt", weights_only=True)["model"]
+    assert all(torch.allclose(w1[k].float(), w2[k].float(), atol=1e-6) for k in w1)

@@ -1,0 +1,90 @@
+"""A finished run leaves a complete, readable run folder; eval and predict use it."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import yaml
+from PIL import Image
+from safetensors.torch import load_file
+from tiny_run import WITH_TEACHER, cli, metric_rows
+
+from distill.core.config import RunConfig
+
+
+def test_run_folder_holds_everything_a_report_needs(trained_run):
+    for name in (
+        "config.yaml",
+        "metrics.jsonl",
+        "best.pt",
+        "last.pt",
+        "test_metrics.json",
+        "curves.png",
+        "report.md",
+        "student.safetensors",
+        "overlays/test_best_worst.png",
+    ):
+        assert (trained_run / name).is_file(), name
+    cfg = RunConfig.model_validate(yaml.safe_load((trained_run / "config.yaml").read_text()))
+    assert cfg.student.params["base_width"] == 4  # resolved: defaults filled in too
+    rows = metric_rows(trained_run)
+    assert [r["epoch"] for r in rows] == [1, 2, 3]
+    assert {
+        "loss/total",
+        "loss/task/ce",
+        "loss/task/dice",
+        "val/mDice",
+        "lr",
+        "images_per_s",
+    } <= set(rows[0])
+    test = json.loads((trained_run / "test_metrics.json").read_text())
+    assert 0.0 <= test["summary"]["mDice"] <= 1.0 and len(test["per_image"]) == 6
+    report = (trained_run / "report.md").read_text()
+    assert "curves.png" in report and "overlays/test_best_worst.png" in report
+    assert "mDice" in report
+
+
+def test_eval_reproduces_the_test_metrics(trained_run, tmp_path):
+    out = tmp_path / "eval.json"
+    assert cli("eval", trained_run, "--json", out) == 0
+    again = json.loads(out.read_text())["summary"]
+    saved = json.loads((trained_run / "test_metrics.json").read_text())["summary"]
+    assert abs(again["mDice"] - saved["mDice"]) < 1e-6
+
+
+def test_predict_writes_masks_at_input_size(trained_run, tmp_path):
+    rng = np.random.default_rng(0)
+    src = tmp_path / "in"
+    src.mkdir()
+    Image.fromarray(rng.integers(0, 255, (50, 70, 3), dtype=np.uint8)).save(src / "a.png")
+    Image.fromarray(rng.integers(0, 255, (96, 64, 3), dtype=np.uint8)).save(src / "b.jpg")
+    assert cli("predict", trained_run, src, "--out", tmp_path / "out") == 0
+    mask = np.asarray(Image.open(tmp_path / "out" / "a_mask.png"))
+    assert mask.shape == (50, 70) and set(np.unique(mask)) <= {0, 255}
+    assert np.asarray(Image.open(tmp_path / "out" / "b_overlay.png")).shape == (96, 64, 3)
+
+
+def test_exported_student_has_no_connectors(tmp_path):
+    assert (
+        cli(
+            "run",
+            *WITH_TEACHER,
+            "--distiller",
+            "fitnet",
+            "--set",
+            "distillers.1.strides=[4]",
+            "--epochs",
+            "1",
+            "--out",
+            tmp_path,
+            "--name",
+            "r",
+            "--quiet",
+        )
+        == 0
+    )
+    exported = load_file(str(tmp_path / "r" / "student.safetensors"))
+    best = __import__("torch").load(tmp_path / "r" / "best.pt", weights_only=True)
+    assert set(exported) == set(best["model"])
+    assert any("connector" in k or "adapt" in k for k in best["suite"]), sorted(best["suite"])
