@@ -8,6 +8,7 @@ import time
 from types import TracebackType
 
 from rich.console import Console
+from rich.text import Text
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -84,6 +85,6 @@ class TrainingProgress:
 
     def note(self, message: str) -> None:
         if self.quiet:
-            print(message, file=sys.stderr, flush=True)
+            print(Text.from_markup(message).plain, file=sys.stderr, flush=True)
         else:
             self.progress.console.print(message, highlight=False)

@@ -109,7 +109,12 @@ def default_space(cfg: RunConfig, registry: Registry) -> Space:
         raw.update({f"{prefix}.{k}": v for k, v in own.items()})
     student = registry.get("student", cfg.student.name)
     if "fusion" in student.params.model_fields:
-        raw["student.fusion"] = {"choices": registry.names("fusion")}
+        chosen = cfg.student.params.get("fusion")
+        if chosen is None:  # compare the blocks themselves
+            raw["student.fusion"] = {"choices": registry.names("fusion")}
+        else:  # the user fixed the block: tune its own parameters
+            own = getattr(registry.get("fusion", chosen).factory, "search_space", {}) or {}
+            raw.update({f"student.fusion_params.{k}": v for k, v in own.items()})
     return parse_space(raw, "default search space")
 
 

@@ -9,12 +9,15 @@ command again continues the same study up to ``trials`` finished trials.
 from __future__ import annotations
 
 import json
+import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import optuna
-from optuna.storages import RDBStorage, RetryFailedTrialCallback
+import sqlalchemy.exc
+from optuna.storages import RDBStorage
 from optuna.study import MaxTrialsCallback
 from optuna.trial import TrialState
 
@@ -40,13 +43,31 @@ def make_storage(settings: SweepSettings) -> RDBStorage:
     """SQLite in the output folder by default; any SQLAlchemy URL (PostgreSQL) for workers
     on many machines. Heartbeats mark a dead worker's trial failed; it is then retried."""
     url = settings.storage or f"sqlite:///{(settings.out / 'study.db').resolve()}"
-    return RDBStorage(
-        url,
-        heartbeat_interval=settings.heartbeat,
-        grace_period=3 * settings.heartbeat,
-        failed_trial_callback=RetryFailedTrialCallback(max_retry=3),
-        engine_kwargs={"pool_pre_ping": True} if url.startswith("postgresql") else None,
-    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        if hasattr(optuna.storages, "RetryHeartbeatStaleTrialCallback"):  # optuna >= 4.9
+            retry = {
+                "heartbeat_stale_trial_callback": optuna.storages.RetryHeartbeatStaleTrialCallback(
+                    max_retry=3
+                )
+            }
+        else:
+            retry = {"failed_trial_callback": optuna.storages.RetryFailedTrialCallback(3)}
+        for attempt in range(5):
+            try:
+                return RDBStorage(
+                    url,
+                    heartbeat_interval=settings.heartbeat,
+                    grace_period=3 * settings.heartbeat,
+                    engine_kwargs={"pool_pre_ping": True} if url.startswith("postgresql") else None,
+                    **retry,
+                )
+            except sqlalchemy.exc.IntegrityError:
+                # Workers started together race to create the schema; the loser retries
+                # and finds it made.
+                if attempt == 4:
+                    raise
+                time.sleep(0.5 * (attempt + 1))
 
 
 def make_pruner(kind: str) -> optuna.pruners.BasePruner:

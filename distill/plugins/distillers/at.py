@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch.nn.functional as F
 from pydantic import Field
@@ -43,6 +43,12 @@ class AttentionTransfer(Distiller):
     the difference (the paper's beta/2 factor is left to ``weight``). No connector: the map
     has one channel whatever the width. A student map of another size is resized first.
     """
+
+    search_space: ClassVar[dict[str, Any]] = {
+        "weight": {"float": [0.1, 100.0], "log": True},
+        "p": {"choices": [1.0, 2.0, 4.0]},
+    }
+    """Default `distill sweep` space over this component's parameters."""
 
     class Params(TeacherChoiceParams):
         strides: list[int] = Field([4, 8, 16, 32], description="feature strides to transfer")

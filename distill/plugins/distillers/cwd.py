@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 from pydantic import Field
@@ -45,6 +45,12 @@ class ChannelWiseDistillation(Distiller):
     over channels and images, times T^2. On logits (default, the paper's main setting) or on
     features at chosen strides through a 1x1 connector to the teacher's channels.
     """
+
+    search_space: ClassVar[dict[str, Any]] = {
+        "weight": {"float": [0.1, 10.0], "log": True},
+        "temperature": {"float": [1.0, 8.0]},
+    }
+    """Default `distill sweep` space over this component's parameters."""
 
     class Params(TeacherChoiceParams):
         on: Literal["logits", "features"] = Field("logits", description="what to distil")

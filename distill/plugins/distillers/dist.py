@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import Field
 from torch import Tensor
@@ -52,6 +52,12 @@ class DIST(Distiller):
     the per-pixel correlation is +-1 (two points always lie on a line), so on binary tasks
     the intra term carries most of the signal.
     """
+
+    search_space: ClassVar[dict[str, Any]] = {
+        "weight": {"float": [0.1, 10.0], "log": True},
+        "temperature": {"float": [1.0, 4.0]},
+    }
+    """Default `distill sweep` space over this component's parameters."""
 
     class Params(TeacherChoiceParams):
         temperature: float = Field(1.0, gt=0.0, description="softmax temperature T")

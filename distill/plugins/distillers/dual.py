@@ -5,6 +5,7 @@ from the same teacher when only one is given."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, ClassVar
 
 from pydantic import Field
 from torch import Tensor
@@ -30,6 +31,15 @@ class DualParams(MPDParams):
 
 class DualDistiller(MPDDistiller):
     """Dual distillation: MPD on transformer features + pixel-wise KD on CNN logits."""
+
+    search_space: ClassVar[dict[str, Any]] = {
+        "weight_feature": {"float": [0.05, 10.0], "log": True},
+        "weight_context": {"float": [0.05, 10.0], "log": True},
+        "weight_logit": {"float": [0.1, 10.0], "log": True},
+        "temperature": {"float": [1.0, 8.0]},
+        "grids": {"choices": [[2, 4], [2, 4, 8], [4, 8]]},
+    }
+    """Default `distill sweep` space over this component's parameters."""
 
     Params = DualParams
     needs = frozenset({"features", "logits"})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch.nn.functional as F
 from pydantic import Field
@@ -29,6 +29,12 @@ class FitNet(Distiller):
     the connector) maps the student's guided layer to the teacher's hint layer's channels;
     the loss is the mean squared error per stride (student map resized if sizes differ).
     """
+
+    search_space: ClassVar[dict[str, Any]] = {
+        "weight": {"float": [0.1, 10.0], "log": True},
+        "strides": {"choices": [[8], [16], [32], [8, 16]]},
+    }
+    """Default `distill sweep` space over this component's parameters."""
 
     class Params(TeacherChoiceParams):
         strides: list[int] = Field([16], description="feature strides used as hint layers")

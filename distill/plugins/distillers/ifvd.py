@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -56,6 +56,12 @@ class IntraClassFeatureVariation(Distiller):
     averaged over labelled pixels (``ignore`` labels outside [0, classes) are left out).
     Cosine similarity is channel-free, so no connector is needed.
     """
+
+    search_space: ClassVar[dict[str, Any]] = {
+        "weight": {"float": [0.1, 50.0], "log": True},
+        "strides": {"choices": [[8], [16], [8, 16]]},
+    }
+    """Default `distill sweep` space over this component's parameters."""
 
     class Params(TeacherChoiceParams):
         strides: list[int] = Field([8], description="feature strides to distil")

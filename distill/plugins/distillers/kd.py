@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import Field
 from torch import Tensor
@@ -27,6 +27,12 @@ class PixelKD(Distiller):
     classification: KL(softmax(t/T) || softmax(s/T)) summed over classes, averaged over pixels
     and batch, times T^2 so gradients keep their size as T changes.
     """
+
+    search_space: ClassVar[dict[str, Any]] = {
+        "weight": {"float": [0.1, 10.0], "log": True},
+        "temperature": {"float": [1.0, 8.0]},
+    }
+    """Default `distill sweep` space over this component's parameters."""
 
     class Params(TeacherChoiceParams):
         temperature: float = Field(4.0, gt=0.0, description="softmax temperature T")

@@ -8,7 +8,7 @@ channel space; the loss then matches (a) the normalised features themselves and 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
 import torch.nn.functional as F
 from pydantic import Field, model_validator
@@ -120,6 +120,14 @@ class MPDParams(DistillerParams):
 
 class MPDDistiller(Distiller):
     """MPD: per-stride connectors; normalised-feature + region-affinity context losses."""
+
+    search_space: ClassVar[dict[str, Any]] = {
+        "weight_feature": {"float": [0.05, 10.0], "log": True},
+        "weight_context": {"float": [0.05, 10.0], "log": True},
+        "grids": {"choices": [[2, 4], [2, 4, 8], [4, 8], [1, 2, 4, 8]]},
+        "strides": {"choices": [[4, 8, 16, 32], [8, 16, 32], [16, 32], [32]]},
+    }
+    """Default `distill sweep` space over this component's parameters."""
 
     Params = MPDParams
     needs = frozenset({"features"})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import torch.nn.functional as F
 from pydantic import Field
@@ -58,6 +58,12 @@ class StructuredKD(Distiller):
     it needs its own optimiser step, which the engine's loss-only interface does not give.
     Defaults follow the authors' code: lambda_pi=10, lambda_pa=0.5, pool scale 0.5.
     """
+
+    search_space: ClassVar[dict[str, Any]] = {
+        "weight_pixel": {"float": [1.0, 20.0], "log": True},
+        "weight_pair": {"float": [0.1, 5.0], "log": True},
+    }
+    """Default `distill sweep` space over this component's parameters."""
 
     class Params(TeacherChoiceParams):
         strides: list[int] = Field([8], description="feature strides for the pair-wise term")

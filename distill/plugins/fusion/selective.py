@@ -4,7 +4,7 @@ to keep (our reading of the paper's fusion module; see DESIGN.md)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 from pydantic import Field, field_validator
@@ -19,6 +19,12 @@ Branch = Literal["skip", "deeper", "context"]
 
 class SelectiveFusion(FusionBlock):
     """Selective Fusion (SK-style): softmax over branches per channel, weighted sum."""
+
+    search_space: ClassVar[dict[str, Any]] = {
+        "reduction": {"choices": [2, 4, 8, 16]},
+        "context_dilation": {"int": [1, 4]},
+    }
+    """Default `distill sweep` space over this component's parameters."""
 
     class Params(FusionParams):
         branches: list[Branch] = Field(

@@ -1,0 +1,167 @@
+"""`distill sweep`: one command, teacher trained once, resumable, validated spaces."""
+
+from __future__ import annotations
+
+import json
+
+import optuna
+import pytest
+import yaml
+from sweep_args import BASE, SPACE
+
+from distill.cli.app import run_app
+from distill.core.config import RunConfig
+
+
+def rows(run_dir):
+    path = run_dir / "metrics.jsonl"
+    return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
+
+
+@pytest.mark.slow
+def test_sweep_trains_teacher_once_and_resumes(tmp_path):
+    out = tmp_path / "sweep"
+    args = [
+        "sweep",
+        *BASE,
+        "--teacher",
+        "unet",
+        "--set",
+        "teacher.base_width=4",
+        "--teacher-epochs",
+        "1",
+        "--distiller",
+        "kd",
+        "--out",
+        out,
+        "--trials",
+        "2",
+    ]
+    assert run_app([str(a) for a in args]) == 0
+    study = optuna.load_study(study_name="sweep", storage=f"sqlite:///{out / 'study.db'}")
+    assert len(study.trials) == 2
+    teacher_rows = [
+        any(r["stage"].startswith("teacher") for r in rows(out / "trials" / d))
+        for d in ("trial-0000", "trial-0001")
+    ]
+    assert teacher_rows == [True, False]  # the second trial reused the stored teacher
+    for t in study.trials:
+        assert t.user_attrs["run_dir"].endswith(f"trial-{t.number:04d}")
+        assert sorted(t.intermediate_values) == [0, 1]  # val mDice reported every epoch
+    assert sorted(study.trials[0].params) == [
+        "distiller.temperature",
+        "distiller.weight",
+        "student.fusion",
+        "train.lr",
+    ]
+
+    assert run_app([str(a) for a in args[:-1]] + ["3"]) == 0  # same command: continues
+    study = optuna.load_study(study_name="sweep", storage=f"sqlite:///{out / 'study.db'}")
+    assert len(study.trials) == 3
+    best = RunConfig.model_validate(yaml.safe_load((out / "best_config.yaml").read_text()))
+    assert best.distillers[0].name == "kd"
+    assert (out / "optimization_history.png").stat().st_size > 1000
+    assert (out / "param_importances.png").exists()
+
+
+def test_bad_space_fails_before_the_first_trial(tmp_path, capsys):
+    space = tmp_path / "space.yaml"
+    space.write_text(
+        "distiller.weight_feature: {float: [0.1, 10]}\nstudent.fusion: {choices: [add, sum]}\n"
+    )
+    code = run_app(
+        ["sweep", *BASE, "--distiller", "none", "--space", str(space), "--out", str(tmp_path / "s")]
+    )
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "search space path 'distiller.weight_feature'" in err
+    assert not (tmp_path / "s" / "trials").exists()
+
+
+@pytest.mark.postgres
+def test_two_workers_share_one_postgres_study(postgres_url, tmp_path):
+    space = tmp_path / "space.yaml"
+    space.write_text(SPACE)
+    common = [
+        *BASE,
+        "--distiller",
+        "none",
+        "--space",
+        space,
+        "--storage",
+        postgres_url,
+        "--study",
+        "shared",
+        "--out",
+        tmp_path / "sweep",
+        "--trials",
+        "4",
+        "--heartbeat",
+        "1",
+    ]
+    workers = [__import__("sweep_args").worker(*common) for _ in range(2)]
+    for w in workers:
+        _, err = w.communicate(timeout=600)
+        assert w.returncode == 0, err[-3000:]
+    study = optuna.load_study(study_name="shared", storage=postgres_url)
+    finished = [t for t in study.trials if t.state.is_finished()]
+    assert len(finished) >= 4
+    dirs = [t.user_attrs["run_dir"] for t in study.trials]
+    assert len(dirs) == len(set(dirs))  # every trial ran exactly once, in its own folder
+
+
+@pytest.mark.postgres
+def test_killed_worker_trial_is_retried(postgres_url, tmp_path):
+    import signal
+    import time
+
+    from sweep_args import worker
+
+    space = tmp_path / "space.yaml"
+    space.write_text(SPACE)
+    common = [
+        *BASE,
+        "--epochs",
+        "6",
+        "--distiller",
+        "none",
+        "--space",
+        space,
+        "--storage",
+        postgres_url,
+        "--study",
+        "killed",
+        "--out",
+        tmp_path / "sweep",
+        "--trials",
+        "2",
+        "--heartbeat",
+        "1",
+    ]
+    first = worker(*common)
+    storage = optuna.storages.RDBStorage(postgres_url)
+    deadline = time.monotonic() + 300
+    while True:
+        try:
+            study = optuna.load_study(study_name="killed", storage=storage)
+            if any(t.state == optuna.trial.TrialState.RUNNING for t in study.trials):
+                break
+        except KeyError:
+            pass
+        assert first.poll() is None and time.monotonic() < deadline
+        time.sleep(0.2)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    time.sleep(4)  # past the grace period of 3 heartbeats
+    second = worker(*common)
+    _, err = second.communicate(timeout=600)
+    assert second.returncode == 0, err[-3000:]
+    study = optuna.load_study(study_name="killed", storage=storage)
+    states = [t.state for t in study.trials]
+    assert states.count(optuna.trial.TrialState.FAIL) == 1
+    retried = [t for t in study.trials if "failed_trial" in t.system_attrs]
+    assert retried and retried[0].state.is_finished()
+    assert (
+        sum(s in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED) for s in states)
+        == 2
+    )
