@@ -10,6 +10,11 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("DISTILL_QUIET", "1")
 
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    import torch
+
+    torch.set_num_threads(1)  # one thread per worker: workers share the machine's cores
+
 REPO = Path(__file__).resolve().parents[1]
 
 

@@ -1,0 +1,11 @@
+"""Swin-Unet baseline student (pure Swin transformer U-Net)."""
+
+from distill.core.hookspecs import hookimpl
+from distill.plugins.students.swinunet.model import SwinUnet
+
+__all__ = ["SwinUnet"]
+
+
+@hookimpl
+def distill_register_students(register):
+    register("swinunet", SwinUnet)

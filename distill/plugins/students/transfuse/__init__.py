@@ -1,0 +1,11 @@
+"""TransFuse baseline (hybrid): registers the ``transfuse`` student."""
+
+from distill.core.hookspecs import hookimpl
+from distill.plugins.students.transfuse.model import TransFuse
+
+__all__ = ["TransFuse"]
+
+
+@hookimpl
+def distill_register_students(register) -> None:  # noqa: ANN001 - pluggy callback
+    register("transfuse", TransFuse)
