@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Optional
 
@@ -65,4 +66,6 @@ def run_command(
     result = run_experiment(cfg, resume=resume, quiet=quiet, retrain_teacher=retrain_teacher)
     from distill.core.report.tables import metrics_table
 
+    if os.environ.get("RANK", "0") != "0":
+        return  # under torchrun, rank 0 reports
     console.print(metrics_table(result.test, title=f"test metrics: {result.run_dir}"))

@@ -44,13 +44,6 @@ class DeviceSplit:
         masks = self.masks[index].to(self.device, non_blocking=True).long()
         return images, masks
 
-    def ordered(self, batch_size: int) -> Iterator[tuple[Tensor, Tensor, Tensor]]:
-        """Evaluation order: (normalised images, masks, indices)."""
-        for start in range(0, len(self), batch_size):
-            index = torch.arange(start, min(start + batch_size, len(self)))
-            images, masks = self.batch(index)
-            yield self.normalise(images), masks, index
-
 
 class TrainBatches:
     """Shuffled, augmented training batches; ``steps`` per epoch, last partial batch dropped

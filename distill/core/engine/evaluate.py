@@ -19,20 +19,25 @@ from distill.core.metrics.aggregate import MetricsSummary
 def predict_split(
     model: SegmentationModel, split: DeviceSplit, runtime: Runtime, batch_size: int = 16
 ) -> np.ndarray:
-    """Label maps (N, H, W) uint8 for every image of a split, in order."""
+    """Label maps (N, H, W) uint8 for every image of a split, in order. Under torchrun each
+    rank predicts its share and the shares are gathered, so every rank gets all of them."""
     was_training = model.training
     model.eval()
-    out = []
+    ranks = runtime.dist
+    mine = torch.arange(len(split)).tensor_split(ranks.world)[ranks.rank]
+    out = [np.zeros((0, *split.masks.shape[1:]), np.uint8)]
     try:
-        for images, _, _ in split.ordered(batch_size):
+        for start in range(0, len(mine), batch_size):
+            images, _ = split.batch(mine[start : start + batch_size])
+            images = split.normalise(images)
             if runtime.channels_last:
                 images = images.contiguous(memory_format=torch.channels_last)
             with runtime.autocast():
                 logits = model(images).logits
-            out.append(logits.argmax(1).to(torch.uint8).cpu())
+            out.append(logits.argmax(1).to(torch.uint8).cpu().numpy())
     finally:
         model.train(was_training)
-    return torch.cat(out).numpy()
+    return np.concatenate(ranks.gather(np.concatenate(out)))
 
 
 def evaluate(

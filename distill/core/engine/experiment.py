@@ -18,6 +18,7 @@ from distill.core.engine.distillation import DistillerSuite
 from distill.core.engine.evaluate import evaluate
 from distill.core.engine.loop import Stage, fit, read_jsonl
 from distill.core.engine.progress import TrainingProgress
+from distill.core.engine.reporting import write_run_report
 from distill.core.engine.runtime import Runtime, seed_everything
 from distill.core.engine.teacher_store import store_teacher, stored_teacher, teacher_key
 from distill.core.errors import ConfigError
@@ -110,11 +111,11 @@ def run_experiment(
     """Run one experiment, or with ``resume`` continue a run folder from its checkpoints.
     ``on_epoch(epoch, val_mDice)`` is called after each student epoch (sweeps prune there)."""
     reg = get_registry()
-    if resume is not None:
+    if resume is not None:  # the folder may have moved since: it is where it is now
         cfg = load_run_config(resume)
+        cfg = cfg.model_copy(update={"out": Path(resume).parent, "name": Path(resume).name})
     elif cfg is None:
         raise ValueError("run_experiment needs a config or a run folder to resume")
-        cfg = cfg.model_copy(update={"out": Path(resume).parent, "name": Path(resume).name})
     seed_everything(cfg.seed)
     runtime = Runtime(cfg.runtime)
     dataset = build_dataset(cfg, reg)
@@ -124,10 +125,11 @@ def run_experiment(
         "img_size": list(cfg.data.size),
     }
     cfg = resolve(cfg, reg, injected)
-    folder = prepare_run_dir(cfg, resume is not None)
+    main = runtime.dist.main  # under torchrun only rank 0 writes files and shows progress
+    folder = prepare_run_dir(cfg, resume is not None or not main)
     size = tuple(cfg.data.size)
 
-    with TrainingProgress(quiet=quiet) as progress:
+    with TrainingProgress(quiet=quiet, silent=not main) as progress:
         progress.note(f"run folder {folder.path}  device {runtime.describe()}")
         # Build everything first, so wiring errors (a missing stride, say) appear before
         # any data is decoded or training time spent.
@@ -160,7 +162,8 @@ def run_experiment(
             + f" images at {size[0]}x{size[1]}, {dataset.num_classes} classes"
         )
 
-        (folder.path / CONFIG_FILE).write_text(to_yaml(cfg))  # marks the run as started
+        if main:
+            (folder.path / CONFIG_FILE).write_text(to_yaml(cfg))  # marks the run as started
 
         teacher_tests = []
         for i, (comp, model) in enumerate(zip(cfg.teachers, teachers, strict=False)):
@@ -213,9 +216,10 @@ def run_experiment(
             progress,
             folder.log,
             resume=resume is not None,
-            truncate_log=folder.truncate,
+            truncate_log=folder.truncate if main else None,
             on_epoch=on_epoch,
         )
+        runtime.dist.barrier()  # rank 0 has written best.pt
 
         best = load_checkpoint(folder.path / "best.pt", map_location=runtime.device)
         student.load_state_dict(best["model"])
@@ -227,18 +231,17 @@ def run_experiment(
             cfg.eval.spacing,
             dataset.class_names,
         )
-        export_student(student, folder.path)
-        from distill.core.engine.reporting import write_run_report
-
-        write_run_report(
-            folder.path,
-            cfg,
-            dataset,
-            splits["test"],
-            test,
-            teacher_tests,
-            best_epoch=int(best["epoch"]) + 1,
-        )
+        if main:
+            export_student(student, folder.path)
+            write_run_report(
+                folder.path,
+                cfg,
+                dataset,
+                splits["test"],
+                test,
+                teacher_tests,
+                best_epoch=int(best["epoch"]) + 1,
+            )
         progress.note(
             f"[green]done[/]: test mDice {test.summary['mDice']:.4f}  "
             f"mIoU {test.summary['mIoU']:.4f}  report {folder.path / 'report.md'}"
@@ -260,7 +263,14 @@ def train_teacher(
 ) -> None:
     """Stage 1 for one teacher: load a given checkpoint, reuse a stored one, or train."""
     tcfg = cfg.teacher_train
-    record = folder.path / f"teacher{index}.json"
+    main = runtime.dist.main
+
+    def record(**facts: Any) -> None:
+        if main:
+            (folder.path / f"teacher{index}.json").write_text(
+                json.dumps({"name": comp.name, **facts})
+            )
+
     if tcfg.checkpoint is not None:
         path = Path(tcfg.checkpoint)
         if path.is_dir():
@@ -270,14 +280,14 @@ def train_teacher(
                 else path / "best.pt"
             )
         model.load_state_dict(extract_state_dict(load_checkpoint(path), "model"))
-        record.write_text(json.dumps({"name": comp.name, "source": str(path)}))
+        record(source=str(path))
         progress.note(f"teacher {comp.name}: loaded {path}")
         return
     key = teacher_key(cfg, comp)
     stored = stored_teacher(key)
     if stored.exists() and not (retrain or tcfg.retrain):
         model.load_state_dict(load_checkpoint(stored, runtime.device)["model"])
-        record.write_text(json.dumps({"name": comp.name, "source": str(stored), "key": key}))
+        record(source=str(stored), key=key)
         progress.note(
             f"teacher {comp.name}: reusing trained teacher {stored.name} "
             "(--retrain-teacher to train again)"
@@ -302,14 +312,19 @@ def train_teacher(
         best_path=folder.path / f"teacher{index}_best.pt",
         eval_batch=cfg.eval.batch_size,
     )
-    result = fit(stage, runtime, progress, folder.log, resume=resume, truncate_log=folder.truncate)
-    model.load_state_dict(load_checkpoint(stage.best_path, runtime.device)["model"])
-    path = store_teacher(key, model.state_dict(), result.best_score)
-    record.write_text(
-        json.dumps(
-            {"name": comp.name, "source": str(path), "key": key, "val_mDice": result.best_score}
-        )
+    result = fit(
+        stage,
+        runtime,
+        progress,
+        folder.log,
+        resume=resume,
+        truncate_log=folder.truncate if main else None,
     )
+    runtime.dist.barrier()  # rank 0 has written the best checkpoint
+    model.load_state_dict(load_checkpoint(stage.best_path, runtime.device)["model"])
+    if main:
+        path = store_teacher(key, model.state_dict(), result.best_score)
+        record(source=str(path), key=key, val_mDice=result.best_score)
 
 
 def export_student(student: SegmentationModel, run_dir: Path) -> None:

@@ -98,6 +98,7 @@ def fit(
     """Train ``stage`` to its epoch budget. ``on_epoch(epoch, val_mDice)`` may raise to stop
     (a sweep's pruner does), after that epoch's checkpoint is written."""
     cfg = stage.cfg
+    ranks = runtime.dist
     optimizer = build_optimizer(trainable(stage), cfg)
     steps = stage.batches.steps
     updates_per_epoch = max(1, steps // cfg.accumulate)
@@ -130,6 +131,8 @@ def fit(
         )
 
     def checkpoint(path: Path) -> None:
+        if not ranks.main:
+            return
         blob = {
             "model": stage.model.state_dict(),
             "optimizer": optimizer.state_dict(),
@@ -143,6 +146,7 @@ def fit(
             blob["suite"] = stage.suite.state_dict()
         save_atomic(blob, path)
 
+    forward_model = ranks.wrap(stage.model, runtime.device)  # DDP under torchrun
     progress.stage(stage.name, cfg.epochs, state["epoch"])
     stopped_early = False
     with stop_requests() as stop:
@@ -158,10 +162,13 @@ def fit(
             }
             first = state["step"]  # > 0 when resumed mid-epoch
             for step, (images, masks) in enumerate(stage.batches.epoch(first), start=first):
-                terms = train_step(stage, runtime, images, masks)
+                images, masks = ranks.share(images), ranks.share(masks)
+                terms = train_step(stage, runtime, images, masks, forward_model)
                 loss = sum(terms.values())
                 (loss / cfg.accumulate).backward()
                 if (step + 1) % cfg.accumulate == 0 or step + 1 == steps:
+                    if stage.suite is not None:
+                        ranks.average_gradients(list(stage.suite.parameters()))
                     if cfg.grad_clip:
                         torch.nn.utils.clip_grad_norm_(trainable(stage), cfg.grad_clip)
                     optimizer.step()
@@ -183,6 +190,7 @@ def fit(
                         f"{signal.Signals(stop['signal']).name}: saved {stage.last_path} at "
                         f"epoch {epoch + 1} step {step + 1}; continue with --resume"
                     )
+            running = ranks.mean(running)
             row = epoch_row(stage, epoch, running, state["count"], optimizer, progress)
             scores = evaluate(stage.model, stage.val, runtime, stage.eval_batch)
             row.update({f"val/{k}": v for k, v in scores.summary.items()})
@@ -194,7 +202,7 @@ def fit(
                 state["stale"] += 1
             state.update(epoch=epoch + 1, step=0, running={}, count=0)
             epoch_generator = stage.batches.generator.get_state()
-            if improved:
+            if improved and ranks.main:
                 save_atomic(
                     {
                         "model": stage.model.state_dict(),
@@ -205,7 +213,8 @@ def fit(
                     stage.best_path,
                 )
             checkpoint(stage.last_path)
-            log(row)
+            if ranks.main:
+                log(row)
             if on_epoch is not None:
                 on_epoch(epoch, score)
             progress.end_epoch(
@@ -219,11 +228,15 @@ def fit(
     return StageResult(state["best"], state["best_epoch"], state["epoch"], stopped_early)
 
 
-def train_step(stage: Stage, runtime: Runtime, images: Tensor, masks: Tensor) -> dict[str, Tensor]:
+def train_step(
+    stage: Stage, runtime: Runtime, images: Tensor, masks: Tensor, model: nn.Module | None = None
+) -> dict[str, Tensor]:
+    """Task loss and distillation terms of one batch; ``model`` is the (maybe DDP-wrapped)
+    student to run forward, ``stage.model`` by default."""
     if runtime.channels_last:
         images = images.contiguous(memory_format=torch.channels_last)
     with runtime.autocast():
-        out = stage.model(images)
+        out = (model or stage.model)(images)
         terms = {f"task/{k}": v for k, v in task_loss(out.logits, masks, stage.cfg.loss).items()}
         if stage.suite is not None:
             teach = teacher_outputs(stage.teachers, images, stage.suite.needs)

@@ -8,7 +8,6 @@ import time
 from types import TracebackType
 
 from rich.console import Console
-from rich.text import Text
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -18,11 +17,16 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.text import Text
 
 
 class TrainingProgress:
-    def __init__(self, quiet: bool = False, console: Console | None = None) -> None:
-        self.quiet = quiet
+    def __init__(
+        self, quiet: bool = False, console: Console | None = None, silent: bool = False
+    ) -> None:
+        """``silent`` shows nothing at all (ranks other than 0 under torchrun)."""
+        self.quiet = quiet and not silent
+        self.silent = silent
         self.console = console or Console(stderr=True)
         self.progress = Progress(
             TextColumn("[bold]{task.description}"),
@@ -32,7 +36,7 @@ class TrainingProgress:
             TimeRemainingColumn(),
             TextColumn("{task.fields[info]}"),
             console=self.console,
-            disable=quiet,
+            disable=quiet or silent,
             transient=False,
         )
         self._epoch_task: TaskID | None = None
@@ -84,6 +88,8 @@ class TrainingProgress:
             print(f"[{self._stage}] {summary}", file=sys.stderr, flush=True)
 
     def note(self, message: str) -> None:
+        if self.silent:
+            return
         if self.quiet:
             print(Text.from_markup(message).plain, file=sys.stderr, flush=True)
         else:

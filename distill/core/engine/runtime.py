@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from distill.core.config import RuntimeConfig
+from distill.core.engine.distributed import Distributed
 from distill.core.errors import ConfigError
 
 
@@ -32,8 +33,12 @@ class Runtime:
     """Where and how tensors are computed for one run."""
 
     def __init__(self, cfg: RuntimeConfig) -> None:
+        self.dist = Distributed.from_env()
         self.device = pick_device(cfg.device)
         on_gpu = self.device.type == "cuda"
+        if on_gpu and self.dist.active:
+            self.device = torch.device("cuda", self.dist.local_rank)
+            torch.cuda.set_device(self.device)
         self.bf16 = cfg.amp == "bf16" or (cfg.amp == "auto" and on_gpu)
         self.channels_last = cfg.channels_last == "on" or (cfg.channels_last == "auto" and on_gpu)
         self.compile = cfg.compile
@@ -57,7 +62,8 @@ class Runtime:
 
     def describe(self) -> str:
         name = torch.cuda.get_device_name(self.device) if self.device.type == "cuda" else "CPU"
-        return f"{name} ({'bf16 autocast' if self.bf16 else 'fp32'})"
+        ranks = f", {self.dist.world} ranks" if self.dist.active else ""
+        return f"{name} ({'bf16 autocast' if self.bf16 else 'fp32'}{ranks})"
 
 
 def seed_everything(seed: int) -> None:
