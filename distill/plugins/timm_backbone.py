@@ -85,20 +85,44 @@ def create_timm_features(
     if out_indices is not None:
         common["out_indices"] = tuple(out_indices)
     if pretrained:
-        try:
-            net = timm.create_model(name, pretrained=True, **common)
-        except Exception as exc:  # noqa: BLE001 - any hub failure gets the same advice
-            raise DistillError(
-                f"could not fetch pretrained weights for backbone '{name}' "
-                f"({type(exc).__name__}: {exc}). Downloading timm weights needs internet; "
-                "offline, download them elsewhere and pass weights_file=<path to .pth or "
-                ".safetensors>"
-            ) from exc
-        return TimmFeatures(net)
+        return TimmFeatures(_download(name, common))
     net = timm.create_model(name, pretrained=False, **common)
     if weights_file is not None:
         net = _load_local_weights(name, net, Path(weights_file), common)
     return TimmFeatures(net)
+
+
+def create_timm_model(
+    name: str, *, pretrained: bool = False, weights_file: Path | str | None = None, **kw: Any
+) -> nn.Module:
+    """A whole timm model (not ``features_only``), for networks built from timm's stages
+    and blocks; same weight options as :func:`create_timm_features`."""
+    import timm
+
+    if pretrained and weights_file is not None:
+        raise DistillError(
+            f"backbone '{name}': give either pretrained=True or weights_file, not both"
+        )
+    if pretrained:
+        return _download(name, kw)
+    net = timm.create_model(name, pretrained=False, **kw)
+    if weights_file is not None:
+        net = _load_local_weights(name, net, Path(weights_file), kw)
+    return net
+
+
+def _download(name: str, kwargs: dict[str, Any]) -> nn.Module:
+    import timm
+
+    try:
+        return timm.create_model(name, pretrained=True, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - any hub failure gets the same advice
+        raise DistillError(
+            f"could not fetch pretrained weights for backbone '{name}' "
+            f"({type(exc).__name__}: {exc}). Downloading timm weights needs internet; "
+            "offline, download them elsewhere and pass weights_file=<path to .pth or "
+            ".safetensors>"
+        ) from exc
 
 
 def read_state_dict(path: Path) -> dict[str, Tensor]:

@@ -17,8 +17,10 @@ from distill.core.interfaces import check_model_contract, logits_shape_ok
 from distill.core.plugins import registry
 
 SIZES = [(256, 256), (192, 256)]
-STUDENTS = [pytest.param(n, marks=pytest.mark.xdist_group(f"student-{n}"))
-            for n in registry().names("student")]
+STUDENTS = [
+    pytest.param(n, marks=pytest.mark.xdist_group(f"student-{n}"))
+    for n in registry().names("student")
+]
 
 
 @functools.lru_cache(maxsize=3)
@@ -38,8 +40,9 @@ def sized(name: str, num_classes: int, size: tuple[int, int]):
 
 
 @pytest.mark.parametrize("name", STUDENTS)
-@pytest.mark.parametrize(("size", "num_classes"), [(SIZES[0], 2), (SIZES[1], 3)],
-                         ids=["256x256-2cls", "192x256-3cls"])
+@pytest.mark.parametrize(
+    ("size", "num_classes"), [(SIZES[0], 2), (SIZES[1], 3)], ids=["256x256-2cls", "192x256-3cls"]
+)
 def test_forward_matches_declared_contract(name, size, num_classes):
     check_model_contract(sized(name, num_classes, size), name, size)
 
@@ -63,7 +66,7 @@ def test_eval_is_deterministic_and_state_dict_round_trips(name):
     with torch.no_grad():
         first, second = model(x).logits, model(x).logits
     assert torch.equal(first, second)
-    size = SIZES[1] if "img_size" in model.params.model_fields else SIZES[0]
+    size = SIZES[1] if "img_size" in type(model.params).model_fields else SIZES[0]
     twin = build.__wrapped__(name, 3, size, seed=123).eval()
     twin.load_state_dict(model.state_dict())
     with torch.no_grad():

@@ -11,7 +11,8 @@ from torch import Tensor, nn
 
 from distill.core.hookspecs import hookimpl
 from distill.core.interfaces import SegOutput, Student
-from distill.plugins.students.hybrid_blocks import HybridParams, create_timm
+from distill.plugins.students.hybrid_blocks import HybridParams
+from distill.plugins.timm_backbone import create_timm_model
 
 
 class FeatureAdaptation(nn.Module):
@@ -87,7 +88,7 @@ class FATNet(Student):
 
     def __init__(self, params: Params) -> None:
         super().__init__(params)
-        cnn = create_timm(
+        cnn = create_timm_model(
             "resnet34",
             pretrained=params.pretrained,
             weights_file=params.cnn_weights_file,
@@ -96,7 +97,7 @@ class FATNet(Student):
         )
         self.stem = nn.Sequential(cnn.conv1, cnn.bn1, cnn.act1)
         self.cnn_stages = nn.ModuleList([cnn.layer1, cnn.layer2, cnn.layer3, cnn.layer4])
-        deit = create_timm(
+        deit = create_timm_model(
             "deit_tiny_distilled_patch16_224",
             pretrained=params.pretrained,
             weights_file=params.transformer_weights_file,

@@ -4,15 +4,10 @@ position-embedding resizing. Kept here so each network's module holds only what 
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
-import timm
 from pydantic import Field
 from timm.layers import resample_abs_pos_embed
 from torch import Tensor, nn
 
-from distill.core.errors import DataError
 from distill.core.interfaces import ModelParams
 
 
@@ -23,20 +18,6 @@ class HybridParams(ModelParams):
     pretrained: bool = Field(
         False, description="load timm's ImageNet weights for the backbones (downloads them)"
     )
-
-
-def create_timm(
-    name: str, *, pretrained: bool = False, weights_file: Path | None = None, **kwargs: Any
-) -> nn.Module:
-    """A timm model, random by default; ``weights_file`` (a local timm checkpoint) wins over
-    the hub so hospitals without internet can still start from ImageNet weights."""
-    if weights_file is not None:
-        path = Path(weights_file)
-        if not path.is_file():
-            raise DataError(f"{path}: backbone weights file not found for timm model '{name}'")
-        overlay = {"file": str(path)}
-        return timm.create_model(name, pretrained=True, pretrained_cfg_overlay=overlay, **kwargs)
-    return timm.create_model(name, pretrained=pretrained, **kwargs)
 
 
 class ConvNormAct(nn.Sequential):
@@ -90,7 +71,6 @@ def param_millions(model: nn.Module) -> float:
 __all__ = [
     "ConvNormAct",
     "HybridParams",
-    "create_timm",
     "grid_of",
     "map_to_tokens",
     "param_millions",

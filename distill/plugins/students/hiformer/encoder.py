@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from distill.plugins.students.hybrid_blocks import create_timm
+from distill.plugins.timm_backbone import create_timm_model
 
 SWIN_DIMS = (96, 192, 384)
 CNN_DIMS = {"resnet50": (256, 512, 1024), "resnet34": (64, 128, 256)}
@@ -38,7 +38,7 @@ class PyramidEncoder(nn.Module):
         swin_weights_file: Path | None,
     ) -> None:
         super().__init__()
-        cnn = create_timm(
+        cnn = create_timm_model(
             cnn_name,
             pretrained=pretrained,
             weights_file=cnn_weights_file,
@@ -49,7 +49,7 @@ class PyramidEncoder(nn.Module):
             [nn.Sequential(cnn.conv1, cnn.bn1, cnn.act1, cnn.maxpool, cnn.layer1), cnn.layer2,
              cnn.layer3]
         )  # fmt: skip
-        swin = create_timm(
+        swin = create_timm_model(
             "swin_tiny_patch4_window7_224",
             pretrained=pretrained,
             weights_file=swin_weights_file,

@@ -11,13 +11,13 @@ from torch import Tensor, nn
 from distill.core.interfaces import SegOutput, Student
 from distill.plugins.students.hybrid_blocks import (
     HybridParams,
-    create_timm,
     grid_of,
     resized_pos_embed,
     tokens_to_map,
     upsample_to,
 )
 from distill.plugins.students.transfuse.bifusion import BiFusion, ResidualDoubleConv, Up
+from distill.plugins.timm_backbone import create_timm_model
 
 
 class TransFuse(Student):
@@ -51,7 +51,7 @@ class TransFuse(Student):
 
     def __init__(self, params: Params) -> None:
         super().__init__(params)
-        cnn = create_timm(
+        cnn = create_timm_model(
             "resnet34",
             pretrained=params.pretrained,
             weights_file=params.cnn_weights_file,
@@ -60,7 +60,7 @@ class TransFuse(Student):
         )
         self.cnn_stem = nn.Sequential(cnn.conv1, cnn.bn1, cnn.act1, cnn.maxpool)
         self.cnn_stages = nn.ModuleList([cnn.layer1, cnn.layer2, cnn.layer3])
-        self.vit = create_timm(
+        self.vit = create_timm_model(
             "deit_small_patch16_224",
             pretrained=params.pretrained,
             weights_file=params.transformer_weights_file,

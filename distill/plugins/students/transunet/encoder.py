@@ -8,12 +8,12 @@ from pathlib import Path
 from torch import Tensor, nn
 
 from distill.plugins.students.hybrid_blocks import (
-    create_timm,
     grid_of,
     map_to_tokens,
     resized_pos_embed,
     tokens_to_map,
 )
+from distill.plugins.timm_backbone import create_timm_model
 
 PATCH_STRIDE = 16
 
@@ -37,7 +37,7 @@ class HybridViTEncoder(nn.Module):
         weights_file: Path | None,
     ) -> None:
         super().__init__()
-        self.vit = create_timm(
+        self.vit = create_timm_model(
             "vit_base_r50_s16_224",
             pretrained=pretrained,
             weights_file=weights_file,
