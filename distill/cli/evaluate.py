@@ -106,7 +106,13 @@ def predict_command(
     for path in track(files, description="predicting", console=console):
         small, (width, height) = read_image(path, size)
         full, _ = read_image(path, None)
-        x = torch.from_numpy(small.copy()).permute(2, 0, 1)[None].float().div(255).to(runtime.device)
+        x = (
+            torch.from_numpy(small.copy())
+            .permute(2, 0, 1)[None]
+            .float()
+            .div(255)
+            .to(runtime.device)
+        )
         with torch.no_grad(), runtime.autocast():
             logits = net((x - mean) / std).logits.float()
         logits = F.interpolate(logits, size=(height, width), mode="bilinear", align_corners=False)
