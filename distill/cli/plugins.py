@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import typing
+
 import typer
-from pydantic import BaseModel
+from rich.markup import escape
 from rich.table import Table
 
 from distill.cli.app import app, console
@@ -48,6 +50,13 @@ def plugins_list(ctx: typer.Context) -> None:
         _print_failures()
 
 
+def type_label(annotation: object) -> str:
+    """``list[int]``, ``Literal['bn', 'gn']``, ``Path | None``: what a user should type."""
+    if isinstance(annotation, type) and not typing.get_args(annotation):
+        return annotation.__name__
+    return str(annotation).replace("typing.", "").replace("pathlib.", "")
+
+
 def params_table(component: Component) -> Table:
     table = Table(
         title=f"{component.kind} [bold]{component.name}[/] — {component.summary}",
@@ -57,16 +66,13 @@ def params_table(component: Component) -> Table:
         table.add_column(col, overflow="fold")
     for name, field in component.params.model_fields.items():
         annotation = field.annotation
-        type_name = getattr(annotation, "__name__", None) or str(annotation)
-        type_name = type_name.replace("typing.", "")
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            type_name = annotation.__name__
+        type_name = type_label(annotation)
         default = (
             "required"
             if field.is_required()
             else repr(field.get_default(call_default_factory=True))
         )
-        table.add_row(name, type_name, default, field.description or "")
+        table.add_row(name, escape(type_name), escape(default), escape(field.description or ""))
     return table
 
 
