@@ -1,41 +1,126 @@
 """Options shared by `run`, `sweep` and `config show`, and how they become a RunConfig.
 
 Precedence, lowest first: defaults, --preset, --config FILE, flags, --set PATH=VALUE.
+A command decorated with :func:`config_options` gets every shared flag and receives the
+result as one ``options: ConfigFlags`` argument.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import typer
 
 from distill.core.config import RunConfig, build_config, load_yaml, merge
 from distill.core.presets import preset as preset_values
 
+# name, annotation, typer option: the flags every experiment command accepts
+SHARED = [
+    (
+        "teacher",
+        Optional[list[str]],
+        typer.Option(
+            None, "--teacher", "-t", help="teacher name; give twice for dual distillation"
+        ),
+    ),
+    ("student", Optional[str], typer.Option(None, "--student", "-s", help="student name")),
+    (
+        "distiller",
+        Optional[list[str]],
+        typer.Option(
+            None, "--distiller", "-d", help="distiller name; repeat to combine (terms are summed)"
+        ),
+    ),
+    (
+        "dataset",
+        Optional[str],
+        typer.Option(None, "--dataset", help="dataset name (default synthetic-derm)"),
+    ),
+    (
+        "data_root",
+        Optional[Path],
+        typer.Option(None, "--data-root", help="folder holding the dataset"),
+    ),
+    (
+        "config",
+        Optional[Path],
+        typer.Option(None, "--config", "-c", help="YAML run config", dir_okay=False),
+    ),
+    (
+        "preset",
+        Optional[str],
+        typer.Option(
+            None,
+            "--preset",
+            help="quick, full, isic2017, sipakmed (default: quick on CPU, full on GPU)",
+        ),
+    ),
+    (
+        "set_",
+        Optional[list[str]],
+        typer.Option(None, "--set", help="override any field: PATH=VALUE (repeatable)"),
+    ),
+    (
+        "out",
+        Optional[Path],
+        typer.Option(None, "--out", "-o", help="folder for run folders (default runs)"),
+    ),
+    ("name", Optional[str], typer.Option(None, "--name", help="run folder name")),
+    ("device", Optional[str], typer.Option(None, "--device", help="auto, cpu, cuda, cuda:N")),
+    ("seed", Optional[int], typer.Option(None, "--seed", help="random seed")),
+    ("epochs", Optional[int], typer.Option(None, "--epochs", help="student epochs")),
+    (
+        "teacher_epochs",
+        Optional[int],
+        typer.Option(None, "--teacher-epochs", help="teacher epochs (0: untrained)"),
+    ),
+    (
+        "size",
+        Optional[tuple[int, int]],
+        typer.Option(None, "--size", help="training size: HEIGHT WIDTH"),
+    ),
+]
 
-class ConfigOptions:
-    teacher = typer.Option(
-        None, "--teacher", "-t", help="teacher name; give twice for dual distillation"
-    )
-    student = typer.Option(None, "--student", "-s", help="student name")
-    distiller = typer.Option(
-        None, "--distiller", "-d", help="distiller name; repeat to combine (terms are summed)"
-    )
-    dataset = typer.Option(None, "--dataset", help="dataset name (default synthetic-derm)")
-    data_root = typer.Option(None, "--data-root", help="folder holding the dataset")
-    config = typer.Option(None, "--config", "-c", help="YAML run config", dir_okay=False)
-    preset = typer.Option(
-        None, "--preset", help="quick, full, isic2017, sipakmed (default: quick on CPU)"
-    )
-    set_ = typer.Option(None, "--set", help="override any field: PATH=VALUE (repeatable)")
-    out = typer.Option(None, "--out", "-o", help="folder for run folders (default runs)")
-    name = typer.Option(None, "--name", help="run folder name")
-    device = typer.Option(None, "--device", help="auto, cpu, cuda, cuda:N")
-    seed = typer.Option(None, "--seed", help="random seed")
-    epochs = typer.Option(None, "--epochs", help="student epochs")
-    teacher_epochs = typer.Option(None, "--teacher-epochs", help="teacher epochs (0: untrained)")
-    size = typer.Option(None, "--size", help="training size: HEIGHT WIDTH")
+
+@dataclass
+class ConfigFlags:
+    """The shared flags as given; :meth:`config` turns them into a validated RunConfig."""
+
+    values: dict[str, Any]
+
+    def config(self, **extra: Any) -> RunConfig:
+        return config_from_options(**{**self.values, **extra})
+
+
+def config_options(*, exclude: tuple[str, ...] = ()) -> Callable[[Callable], Callable]:
+    """Give a typer command every shared flag (minus ``exclude``) as ``options``."""
+
+    def decorate(func: Callable) -> Callable:
+        shared = [(n, a, o) for n, a, o in SHARED if n not in exclude]
+        own = [p for p in inspect.signature(func).parameters.values() if p.name != "options"]
+
+        @functools.wraps(func)
+        def command(**kwargs: Any) -> Any:
+            values = {n: kwargs.pop(n) for n, _, _ in shared}
+            return func(options=ConfigFlags(values), **kwargs)
+
+        params = own + [
+            inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=o, annotation=a)
+            for n, a, o in shared
+        ]
+        command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        hints = {k: v for k, v in typing.get_type_hints(func).items() if k != "options"}
+        command.__annotations__ = {**hints, **{n: a for n, a, _ in shared}}
+        del command.__wrapped__  # typer must read the new signature, not the original
+        return command
+
+    return decorate
 
 
 def config_from_options(

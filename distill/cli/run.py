@@ -9,26 +9,13 @@ from typing import Optional
 import typer
 
 from distill.cli.app import app, console
-from distill.cli.options import ConfigOptions, config_from_options
+from distill.cli.options import ConfigFlags, config_options
 
 
 @app.command("run")
+@config_options()
 def run_command(
-    teacher: Optional[list[str]] = ConfigOptions.teacher,
-    student: Optional[str] = ConfigOptions.student,
-    distiller: Optional[list[str]] = ConfigOptions.distiller,
-    dataset: Optional[str] = ConfigOptions.dataset,
-    data_root: Optional[Path] = ConfigOptions.data_root,
-    config: Optional[Path] = ConfigOptions.config,
-    preset: Optional[str] = ConfigOptions.preset,
-    set_: Optional[list[str]] = ConfigOptions.set_,
-    out: Optional[Path] = ConfigOptions.out,
-    name: Optional[str] = ConfigOptions.name,
-    device: Optional[str] = ConfigOptions.device,
-    seed: Optional[int] = ConfigOptions.seed,
-    epochs: Optional[int] = ConfigOptions.epochs,
-    teacher_epochs: Optional[int] = ConfigOptions.teacher_epochs,
-    size: Optional[tuple[int, int]] = ConfigOptions.size,
+    options: ConfigFlags,
     resume: Optional[Path] = typer.Option(
         None, "--resume", help="continue a killed run folder", file_okay=False
     ),
@@ -44,25 +31,7 @@ def run_command(
     """
     from distill.core.engine.experiment import run_experiment
 
-    cfg = None
-    if resume is None:
-        cfg = config_from_options(
-            teacher=teacher,
-            student=student,
-            distiller=distiller,
-            dataset=dataset,
-            data_root=data_root,
-            config=config,
-            preset=preset,
-            set_=set_,
-            out=out,
-            name=name,
-            device=device,
-            seed=seed,
-            epochs=epochs,
-            teacher_epochs=teacher_epochs,
-            size=size,
-        )
+    cfg = None if resume is not None else options.config()
     result = run_experiment(cfg, resume=resume, quiet=quiet, retrain_teacher=retrain_teacher)
     from distill.core.report.tables import metrics_table
 

@@ -10,11 +10,13 @@ import typer
 from rich.table import Table
 
 from distill.cli.app import app, console
-from distill.cli.options import ConfigOptions, config_from_options
+from distill.cli.options import ConfigFlags, config_options
 
 
 @app.command("sweep")
+@config_options(exclude=("out", "name"))
 def sweep_command(
+    options: ConfigFlags,
     trials: int = typer.Option(20, "--trials", "-n", help="finished trials the study reaches"),
     space: Optional[Path] = typer.Option(None, "--space", help="YAML search space"),
     study: Optional[str] = typer.Option(None, "--study", help="study name"),
@@ -31,20 +33,7 @@ def sweep_command(
         min=1,
         help="seconds between worker heartbeats; a trial silent for 3 beats is failed and retried",
     ),
-    teacher: Optional[list[str]] = ConfigOptions.teacher,
-    student: Optional[str] = ConfigOptions.student,
-    distiller: Optional[list[str]] = ConfigOptions.distiller,
-    dataset: Optional[str] = ConfigOptions.dataset,
-    data_root: Optional[Path] = ConfigOptions.data_root,
-    config: Optional[Path] = ConfigOptions.config,
-    preset: Optional[str] = ConfigOptions.preset,
-    set_: Optional[list[str]] = ConfigOptions.set_,
     out: Path = typer.Option(Path("sweeps/sweep"), "--out", "-o", help="sweep folder"),
-    device: Optional[str] = ConfigOptions.device,
-    seed: Optional[int] = ConfigOptions.seed,
-    epochs: Optional[int] = ConfigOptions.epochs,
-    teacher_epochs: Optional[int] = ConfigOptions.teacher_epochs,
-    size: Optional[tuple[int, int]] = ConfigOptions.size,
     quiet: bool = typer.Option(True, "--quiet/--progress", help="per-trial progress bars"),
 ) -> None:
     """Search distillation settings; every `distill run` option fixes what is not searched."""
@@ -56,21 +45,7 @@ def sweep_command(
 
     if pruner not in ("median", "hyperband", "none"):
         raise ConfigError(f"--pruner must be median, hyperband or none, not '{pruner}'")
-    cfg = config_from_options(
-        teacher=teacher,
-        student=student,
-        distiller=distiller,
-        dataset=dataset,
-        data_root=data_root,
-        config=config,
-        preset=preset,
-        set_=set_,
-        device=device,
-        seed=seed,
-        epochs=epochs,
-        teacher_epochs=teacher_epochs,
-        size=size,
-    )
+    cfg = options.config()
     base = cfg.model_dump(mode="json")
     reg = registry()
     search = load_space(space) if space else default_space(cfg, reg)
