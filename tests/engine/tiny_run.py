@@ -8,11 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-TINY = [
-    "--student",
-    "unet",
-    "--set",
-    "student.base_width=4",
+TINY_DATA = [
     "--size",
     "64",
     "64",
@@ -29,6 +25,7 @@ TINY = [
     "--set",
     "runtime.num_threads=1",
 ]
+TINY = ["--student", "unet", "--set", "student.base_width=4", *TINY_DATA]
 NO_TEACHER = [*TINY, "--distiller", "none"]
 WITH_TEACHER = [
     *TINY,
