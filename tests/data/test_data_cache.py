@@ -9,6 +9,7 @@ from data_fakes import write_pair
 from PIL import Image
 
 import distill
+from distill.core import store
 from distill.plugins.datasets import cache
 
 
@@ -84,8 +85,8 @@ def test_half_written_entry_is_never_used(tmp_path):
 
 
 def test_cache_dir_resolution(tmp_path, monkeypatch):
-    assert cache.cache_root(tmp_path / "p") == tmp_path / "p"
+    assert store.cache_root(tmp_path / "p") == tmp_path / "p"
     monkeypatch.setenv("DISTILL_CACHE", str(tmp_path / "env"))
-    assert cache.cache_root() == tmp_path / "env"
+    assert store.cache_root() == tmp_path / "env"
     monkeypatch.delenv("DISTILL_CACHE")
-    assert cache.cache_root() == Path.home() / ".cache" / "distill"
+    assert store.cache_root() == Path.home() / ".cache" / "distill"

@@ -6,18 +6,12 @@ reuse the stored weights instead of retraining; ``--retrain-teacher`` forces tra
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 from pathlib import Path
 from typing import Any
 
 from distill.core.config import ComponentConfig, RunConfig
 from distill.core.engine.checkpoint import save_atomic
-
-
-def cache_root() -> Path:
-    return Path(os.environ.get("DISTILL_CACHE", Path.home() / ".cache" / "distill"))
+from distill.core.store import cache_root, digest
 
 
 def teacher_key(cfg: RunConfig, teacher: ComponentConfig) -> str:
@@ -31,8 +25,7 @@ def teacher_key(cfg: RunConfig, teacher: ComponentConfig) -> str:
         "recipe": recipe,
         "seed": cfg.seed,
     }
-    text = json.dumps(material, sort_keys=True)
-    return f"{teacher.name}-{hashlib.sha256(text.encode()).hexdigest()[:16]}"
+    return f"{teacher.name}-{digest(material)}"
 
 
 def stored_teacher(key: str) -> Path:

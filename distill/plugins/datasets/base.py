@@ -20,6 +20,7 @@ from pydantic import Field
 
 from distill.core.errors import ConfigError, DataError
 from distill.core.interfaces import Dataset, DatasetParams, SplitArrays
+from distill.core.store import cache_root
 from distill.plugins.datasets import cache
 from distill.plugins.datasets.progress import note, progress_bar
 from distill.plugins.datasets.splits import SPLITS
@@ -82,7 +83,7 @@ class CachedDataset(Dataset):
     def cache_entry(self, split: str, size: tuple[int, int]) -> cache.CacheEntry:
         self.check_split(split)
         return cache.entry_for(
-            cache.cache_root(self.params.cache_dir),
+            cache_root(self.params.cache_dir),
             self.name,
             self.config_identity(),
             split,

@@ -10,7 +10,6 @@ so a half-written cache is never read.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -23,22 +22,9 @@ from typing import Any
 import numpy as np
 
 from distill.core.interfaces import SplitArrays
+from distill.core.store import digest
 
-CACHE_ENV = "DISTILL_CACHE"
 FORMAT_VERSION = 1
-
-
-def cache_root(cache_dir: Path | None = None) -> Path:
-    if cache_dir is not None:
-        return Path(cache_dir).expanduser()
-    env = os.environ.get(CACHE_ENV)
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "distill"
-
-
-def digest(value: Any) -> str:
-    """Stable short hash of a JSON-able value."""
-    text = json.dumps(value, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def file_fingerprint(paths: Iterable[Path]) -> list[tuple[str, int, int]]:
