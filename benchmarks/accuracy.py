@@ -1,0 +1,338 @@
+"""Accuracy: the 14 baselines, mpdnet alone, mpdnet + mpd/dual and the classic distillers,
+trained at one fixed budget over several seeds, in the paper's table layout.
+
+Run as ``python -m benchmarks.accuracy`` (full mode: sized for one H100/H200, ``--device
+cuda``), ``python -m benchmarks.accuracy --quick`` (a 2-core CPU in well under 20 minutes),
+or ``--dataset isic2017 --data-root PATH`` for the official ISIC 2017 folders. Every run goes
+through ``run_experiment`` (quiet) into a work folder; each teacher is trained once per
+dataset and seed and reused by every method (the teacher config never varies). Results are
+rewritten after every finished run, so a late crash keeps the earlier rows, and a rerun with
+the same settings skips runs already done. Writes benchmarks/results/accuracy/
+{accuracy.json,accuracy.md,accuracy.png}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import tempfile
+import time
+import traceback
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks.accuracy_report import Results
+
+OUT = Path(__file__).resolve().parent / "results" / "accuracy"
+CLASSIC = ["kd", "fitnet", "at", "skd", "cwd", "ifvd", "dist"]
+UNET_REFERENCE = "unet-32"
+PRESET_DATASETS = {"isic2017": "isic2017", "sipakmed": "sipakmed"}
+
+
+@dataclass(frozen=True)
+class Method:
+    label: str
+    student: dict[str, Any]
+    distillers: tuple[str, ...] = ("none",)
+
+    @property
+    def needs_teacher(self) -> bool:
+        return self.distillers != ("none",)
+
+
+def all_methods() -> dict[str, Method]:
+    """Run order: what the targets compare first, then the classic distillers, then the
+    baselines; the first entry trains the teacher the others reuse."""
+    from distill.core.plugins import registry
+
+    methods = [
+        Method("mpdnet+dual", {"name": "mpdnet"}, ("dual",)),
+        Method("mpdnet", {"name": "mpdnet"}),
+        Method(UNET_REFERENCE, {"name": "unet", "base_width": 32}),
+        Method("mpdnet+mpd", {"name": "mpdnet"}, ("mpd",)),
+        *[Method(f"mpdnet+{d}", {"name": "mpdnet"}, (d,)) for d in CLASSIC],
+        *[Method(n, {"name": n}) for n in registry().names("student") if n != "mpdnet"],
+    ]
+    return {m.label: m for m in methods}
+
+
+@dataclass
+class Budget:
+    """Everything that fixes a run besides dataset, seed and method."""
+
+    size: int | None
+    epochs: int
+    teacher_epochs: int
+    batch: int
+    teachers: tuple[str, ...]
+    device: str
+    counts: tuple[int, int, int] | None = None  # synthetic train/val/test images
+    data_root: str | None = None
+    steps_per_epoch: int | None = None
+    overrides: tuple[str, ...] = ()  # --set PATH=VALUE, applied to every run alike
+    threads: int | None = None  # CPU threads per run
+
+    def key(self) -> dict[str, Any]:
+        """As stored in JSON (tuples become lists), to match rows of an earlier try."""
+        return json.loads(json.dumps(asdict(self)))
+
+    def size_for(self, dataset: str) -> int:
+        if self.size:
+            return self.size
+        if dataset in PRESET_DATASETS:
+            from distill.core.presets import preset
+
+            return int(preset(PRESET_DATASETS[dataset])["data"]["size"][0])
+        return 128 if dataset.startswith("synthetic") else 256
+
+
+def dataset_config(dataset: str, budget: Budget) -> dict[str, Any]:
+    tree: dict[str, Any] = {"name": dataset}
+    if dataset.startswith("synthetic") and budget.counts:
+        tree.update(zip(("train_count", "val_count", "test_count"), budget.counts, strict=True))
+    if budget.data_root and not dataset.startswith("synthetic"):
+        tree["data_root"] = budget.data_root
+    return tree
+
+
+def run_config(dataset: str, seed: int, method: Method, budget: Budget, work: Path):
+    """The RunConfig of one table cell (teacher config identical for every method)."""
+    from distill.core.config import build_config
+
+    size = budget.size_for(dataset)
+    recipe = {"epochs": budget.epochs, "batch_size": budget.batch}
+    if budget.steps_per_epoch:
+        recipe["steps_per_epoch"] = budget.steps_per_epoch
+    return build_config(
+        {
+            "out": str(work / "runs"),
+            "name": f"{dataset}-s{seed}-{method.label}",
+            "seed": seed,
+            "data": {"dataset": dataset_config(dataset, budget), "size": [size, size]},
+            "teachers": list(budget.teachers),
+            "student": method.student,
+            "distillers": list(method.distillers),
+            "train": recipe,
+            "teacher_train": {**recipe, "epochs": budget.teacher_epochs},
+            "eval": {"overlays": 0},
+            "runtime": {"device": budget.device, "num_threads": budget.threads},
+        },
+        list(budget.overrides),
+    )
+
+
+def run_one(dataset: str, seed: int, method: Method, budget: Budget, work: Path) -> dict[str, Any]:
+    """Train and test one (dataset, seed, method); failures become a row with the error."""
+    os.environ.setdefault("DISTILL_QUIET", "1")
+    from distill.core.engine.experiment import build_dataset, run_experiment
+    from distill.core.engine.loop import Interrupted
+    from distill.core.plugins import registry
+
+    row: dict[str, Any] = {"dataset": dataset, "seed": seed, "method": method.label}
+    row["budget"] = budget.key()
+    start = time.perf_counter()
+    try:
+        cfg = run_config(dataset, seed, method, budget, work)
+        shutil.rmtree(Path(cfg.out) / cfg.run_name(), ignore_errors=True)  # an unfinished try
+        result = run_experiment(cfg, quiet=True)
+        row.update({k: result.test[k] for k in ("mIoU", "mDice", "mASSD", "mHD95")})
+        row.update(best_val=result.best_val, run_dir=str(result.run_dir))
+        row["student"] = cfg.student.model_dump(mode="json")
+        row["num_classes"] = build_dataset(cfg, registry()).num_classes
+        row["teacher_configs"] = [t.model_dump(mode="json") for t in cfg.teachers]
+        row["teachers"] = [
+            {k: t[k] for k in ("name", "mIoU", "mDice", "mASSD")} for t in result.teacher_test
+        ]
+    except Interrupted:
+        raise  # Ctrl-C / SIGTERM stops the suite; finished rows are already saved
+    except Exception as err:  # one broken method must not lose the other rows
+        row["error"] = f"{type(err).__name__}: {err}"
+        row["traceback"] = traceback.format_exc(limit=6)
+    row["seconds"] = round(time.perf_counter() - start, 1)
+    return row
+
+
+def plan(args: argparse.Namespace, budget: Budget, results: Results) -> list[tuple]:
+    """(dataset, seed, method) still to run, seed-major so one full seed finishes first."""
+    methods = all_methods()
+    todo = []
+    for seed in range(args.seeds):
+        for dataset in args.datasets:
+            for label in args.methods:
+                if not results.done(dataset, seed, label, budget.key()):
+                    todo.append((dataset, seed, methods[label]))
+    return todo
+
+
+def execute(todo: list[tuple], budget: Budget, args: argparse.Namespace, results: Results) -> None:
+    deadline = time.monotonic() + 60 * args.time_limit if args.time_limit else None
+    total, count = len(todo), 0
+
+    def report(row: dict[str, Any]) -> None:
+        nonlocal count
+        count += 1
+        results.add(row)
+        status = f"error {row['error']}" if "error" in row else f"mDice {row['mDice']:.4f}"
+        print(f"[{count}/{total}] {row['dataset']} seed {row['seed']} {row['method']}: "
+              f"{status} ({row['seconds']:.0f} s)", flush=True)  # fmt: skip
+
+    def out_of_time() -> bool:
+        return deadline is not None and time.monotonic() > deadline
+
+    # Teachers first, one per dataset and seed, so parallel runs only ever reuse them.
+    first = {}
+    for item in todo:
+        if item[2].needs_teacher:
+            first.setdefault(item[:2], item)
+    rest = [item for item in todo if item not in first.values()]
+    for item in first.values():
+        if out_of_time():
+            break
+        report(run_one(*item, budget, args.work))
+    if args.jobs <= 1:
+        for item in rest:
+            if out_of_time():
+                break
+            report(run_one(*item, budget, args.work))
+        return
+    import multiprocessing
+
+    with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(run_one, *item, budget, args.work): item for item in rest}
+        for future in as_completed(futures):
+            if future.cancelled():
+                continue
+            try:
+                report(future.result())
+            except Exception as err:  # a worker that died (killed, out of memory)
+                dataset, seed, method = futures[future]
+                report({"dataset": dataset, "seed": seed, "method": method.label,
+                        "budget": budget.key(), "error": f"{type(err).__name__}: {err}",
+                        "seconds": 0.0})  # fmt: skip
+            if out_of_time():
+                for f in futures:
+                    f.cancel()
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.accuracy", description=__doc__.splitlines()[0]
+    )
+    p.add_argument("--quick", action="store_true", help="tiny CPU run (see the output)")
+    p.add_argument("--datasets", "--dataset", help="comma-separated dataset names")
+    p.add_argument("--data-root", help="dataset folder (isic2017, sipakmed, isic2017-cc0)")
+    p.add_argument("--methods", help="comma-separated method labels (default: all)")
+    p.add_argument("--seeds", type=int, help="seeds 0..N-1 (default 3; quick 1)")
+    p.add_argument("--epochs", type=int, help="student epochs (default 10; quick 4)")
+    p.add_argument("--teacher-epochs", type=int, help="teacher epochs (default 30; quick 4)")
+    p.add_argument("--size", type=int, help="square training size (default per dataset)")
+    p.add_argument("--batch", type=int, help="batch size (default 16; quick 4)")
+    p.add_argument("--counts", help="synthetic train,val,test images (quick: 32,16,16)")
+    p.add_argument("--steps-per-epoch", type=int, help="cap steps per epoch")
+    p.add_argument("--teachers", default="swin", help="teacher names, comma-separated")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="config override for every run, e.g. teacher.backbone=resnet18 (repeatable)",
+    )
+    p.add_argument("--device", help="cpu, cuda or cuda:N (default: cuda when present)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        help="CPU threads per run (default: torch's; quick: 1, as tiny tensors gain little "
+        "from a second thread and stall badly when another process holds a core)",
+    )
+    p.add_argument("--jobs", type=int, help="runs in parallel (default 4 on GPU, 1 on CPU)")
+    p.add_argument("--time-limit", type=float, help="minutes; no new runs after this")
+    p.add_argument("--work", type=Path, help="folder for run folders (default: a temp folder)")
+    p.add_argument("--fresh", action="store_true", help="ignore finished runs of a previous try")
+    p.add_argument("--out", type=Path, default=OUT)
+    args = p.parse_args(argv)
+    if args.device is None:
+        import torch
+
+        args.device = "cuda" if torch.cuda.is_available() else "cpu"
+    quick, on_gpu = args.quick, args.device.startswith("cuda")
+    from distill.plugins.datasets.isic2017 import default_shared_root
+
+    real = "isic2017-cc0" if default_shared_root() or args.data_root else "synthetic-derm"
+    args.datasets = (args.datasets or ("synthetic-derm" if quick else real)).split(",")
+    known = all_methods()
+    args.methods = args.methods.split(",") if args.methods else list(known)
+    unknown = [m for m in args.methods if m not in known]
+    if unknown:
+        p.error(f"unknown method(s) {unknown}; known: {', '.join(known)}")
+    args.seeds = args.seeds or (1 if quick else 3)
+    args.jobs = args.jobs or (4 if on_gpu else 1)
+    args.work = args.work or Path(tempfile.gettempdir()) / "distill-bench" / "accuracy"
+    return args
+
+
+def default_threads(quick: bool, device: str, jobs: int) -> int | None:
+    """CPU threads per run: 1 for quick CPU runs (tiny tensors), the cores shared out when
+    several GPU runs go at once, else torch's default."""
+    if not device.startswith("cuda"):
+        return 1 if quick else None
+    return max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else None
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    os.environ.setdefault("DISTILL_QUIET", "1")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    args = parse_args(argv)
+    quick = args.quick
+    budget = Budget(
+        size=args.size or (64 if quick else None),
+        epochs=args.epochs or (4 if quick else 10),
+        teacher_epochs=args.teacher_epochs if args.teacher_epochs is not None else (
+            4 if quick else 30
+        ),
+        batch=args.batch or (4 if quick else 16),
+        teachers=tuple(args.teachers.split(",")),
+        device=args.device,
+        counts=tuple(int(c) for c in args.counts.split(","))
+        if args.counts
+        else ((32, 16, 16) if quick else None),
+        data_root=args.data_root,
+        steps_per_epoch=args.steps_per_epoch,
+        overrides=tuple(args.overrides),
+        threads=args.threads or default_threads(quick, args.device, args.jobs),
+    )  # fmt: skip
+    from benchmarks.environment import environment
+
+    settings = {
+        "mode": "quick" if quick else "full",
+        "datasets": args.datasets,
+        "methods": args.methods,
+        "seeds": args.seeds,
+        "jobs": args.jobs,
+        "time_limit_min": args.time_limit,
+        "work": str(args.work),
+        "budget": budget.key(),
+        "sizes": {d: budget.size_for(d) for d in args.datasets},
+        "env": environment(
+            args.device,
+            argv=None if argv is None else ["python", "-m", "benchmarks.accuracy", *argv],
+        ),
+    }
+    results = Results(args.work, args.out, settings, args.fresh)
+    todo = plan(args, budget, results)
+    print(f"accuracy ({settings['mode']}): {len(todo)} runs to do on {args.datasets}, "
+          f"{args.seeds} seed(s), work folder {args.work}", flush=True)  # fmt: skip
+    execute(todo, budget, args, results)
+    summary = results.write(final=True)
+    for line in summary["check_lines"]:
+        print(line)
+    print(f"wrote {args.out}/accuracy.{{json,md,png}}")
+    return summary
+
+
+if __name__ == "__main__":
+    main()

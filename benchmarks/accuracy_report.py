@@ -1,0 +1,264 @@
+"""The accuracy suite's output: mean ± std over seeds in the paper's layout (rows: methods;
+columns: mIoU, mDice, mASSD, Params(M), GMACs), the targets as PASS/FAIL, mDice vs GMACs."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+REAL_DATASETS = ("isic2017", "isic2017-cc0")
+METRICS = ("mIoU", "mDice", "mASSD")
+PERCENT = ("mIoU", "mDice")
+COLUMNS = [
+    ("method", "Method"),
+    ("mIoU", "mIoU (%)", 2),
+    ("mDice", "mDice (%)", 2),
+    ("mASSD", "mASSD (px)", 2),
+    ("params_m", "Params (M)", 2),
+    ("gmacs", "GMACs", 2),
+    ("seeds", "seeds"),
+]
+_costs: dict[str, tuple[float, float]] = {}
+
+
+class Results:
+    """Finished rows, appended to a JSON-lines file in the work folder (resumable), with the
+    Markdown/JSON/PNG report rewritten after each one."""
+
+    def __init__(self, work: Path, out: Path, settings: dict[str, Any], fresh: bool) -> None:
+        self.path = work / "rows.jsonl"
+        self.out, self.settings = out, settings
+        if fresh and self.path.exists():
+            self.path.unlink()
+        self.rows = [json.loads(x) for x in self.path.read_text().splitlines()] if (
+            self.path.exists()
+        ) else []  # fmt: skip
+        self.started = time.perf_counter()
+
+    def done(self, dataset: str, seed: int, method: str, budget: dict[str, Any]) -> bool:
+        return any(
+            r["dataset"] == dataset
+            and r["seed"] == seed
+            and r["method"] == method
+            and r["budget"] == budget
+            and "error" not in r
+            for r in self.rows
+        )
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.rows = [
+            r
+            for r in self.rows
+            if (r["dataset"], r["seed"], r["method"], json.dumps(r["budget"], sort_keys=True))
+            != (
+                row["dataset"],
+                row["seed"],
+                row["method"],
+                json.dumps(row["budget"], sort_keys=True),
+            )
+        ] + [row]
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text("".join(json.dumps(r) + "\n" for r in self.rows))
+        self.write()
+
+    def write(self, final: bool = False) -> dict[str, Any]:
+        budget = self.settings["budget"]
+        current = [r for r in self.rows if r["budget"] == budget]
+        return write_report(
+            current, self.settings, self.out, time.perf_counter() - self.started, final
+        )
+
+
+def model_cost(kind: str, comp: dict[str, Any], num_classes: int, size: int) -> tuple[float, float]:
+    """(parameters in M, GMACs) of a model as the runs build it (the dataset's classes)."""
+    key = json.dumps([kind, comp, num_classes, size], sort_keys=True)
+    if key not in _costs:
+        import torch
+
+        from distill.core.plugins import registry
+        from distill.core.profile import count_macs, count_parameters
+
+        reg = registry()
+        component = reg.get(kind, comp["name"])
+        values = {k: v for k, v in comp.items() if k != "name"}  # as resolved for the run
+        values["num_classes"] = num_classes
+        if "img_size" in component.params.model_fields:
+            values["img_size"] = (size, size)
+        torch.manual_seed(0)
+        model = component.build(values)
+        _costs[key] = (count_parameters(model) / 1e6, count_macs(model, (size, size)) / 1e9)
+    return _costs[key]
+
+
+def aggregate(values: list[float], scale: float) -> tuple[float, float | None]:
+    """Mean and sample std (None for one seed: no spread to show)."""
+    mean = statistics.fmean(values) * scale
+    return mean, (statistics.stdev(values) * scale if len(values) > 1 else None)
+
+
+def table_rows(rows: list[dict[str, Any]], dataset: str, size: int, methods: list[str],
+               teachers: list[str]) -> list[dict[str, Any]]:  # fmt: skip
+    """Teachers, then methods in the paper's order (baselines, mpdnet, its distillers)."""
+    ok = [r for r in rows if r["dataset"] == dataset and "error" not in r]
+    out = []
+    for index, name in enumerate(teachers):
+        per_seed = {r["seed"]: t for r in ok for t in r.get("teachers", []) if t["name"] == name}
+        if per_seed:
+            row = summarise(list(per_seed.values()), f"{name} (teacher)")
+            comp = next(r["teacher_configs"][index] for r in ok if r.get("teachers"))
+            classes = ok[0]["num_classes"]
+            row["params_m"], row["gmacs"] = model_cost("teacher", comp, classes, size)
+            out.append(row)
+    order = sorted(methods, key=lambda m: (m.startswith("mpdnet"), m == "mpdnet+mpd",
+                                          m == "mpdnet+dual", methods.index(m)))  # fmt: skip
+    for label in order:
+        runs = [r for r in ok if r["method"] == label]
+        if runs:
+            row = summarise(runs, label)
+            first = runs[0]
+            row["params_m"], row["gmacs"] = model_cost(
+                "student", first["student"], first["num_classes"], size
+            )
+            out.append(row)
+    return out
+
+
+def summarise(runs: list[dict[str, Any]], label: str) -> dict[str, Any]:
+    row: dict[str, Any] = {"method": label, "seeds": len(runs)}
+    for metric in METRICS:
+        scale = 100.0 if metric in PERCENT else 1.0
+        row[metric], std = aggregate([r[metric] for r in runs], scale)
+        if std is not None:
+            row[f"{metric}_std"] = std
+    return row
+
+
+def target_checks(table: list[dict[str, Any]], dataset: str) -> list[dict[str, Any]]:
+    """mpdnet+dual >= mpdnet + 1 mDice point and >= the U-Net reference, at <= 1/3 its MACs."""
+    from benchmarks.accuracy import UNET_REFERENCE
+
+    by = {r["method"]: r for r in table}
+    dual, alone, unet = by.get("mpdnet+dual"), by.get("mpdnet"), by.get(UNET_REFERENCE)
+    scope = "target" if dataset in REAL_DATASETS else "informational (not the real images)"
+    checks = []
+
+    def add(what: str, ok: bool, detail: str) -> None:
+        checks.append({"dataset": dataset, "scope": scope, "check": what, "pass": bool(ok),
+                       "detail": detail})  # fmt: skip
+
+    if dual and alone:
+        add("mpdnet+dual >= mpdnet alone + 1 mDice point", dual["mDice"] >= alone["mDice"] + 1,
+            f"{dual['mDice']:.2f} vs {alone['mDice']:.2f}")  # fmt: skip
+    if dual and unet:
+        add(f"mpdnet+dual mDice >= {UNET_REFERENCE}", dual["mDice"] >= unet["mDice"],
+            f"{dual['mDice']:.2f} vs {unet['mDice']:.2f}")  # fmt: skip
+        add(f"mpdnet+dual GMACs <= 1/3 of {UNET_REFERENCE}", dual["gmacs"] <= unet["gmacs"] / 3,
+            f"{dual['gmacs']:.2f} vs {unet['gmacs']:.2f}")  # fmt: skip
+    return checks
+
+
+def check_line(c: dict[str, Any]) -> str:
+    verdict = "PASS" if c["pass"] else "FAIL"
+    return f"{verdict}: [{c['dataset']}, {c['scope']}] {c['check']} ({c['detail']})"
+
+
+def write_report(rows: list[dict[str, Any]], settings: dict[str, Any], out: Path,
+                 seconds: float, final: bool) -> dict[str, Any]:  # fmt: skip
+    from benchmarks.environment import environment_line
+    from distill.core.report.tables import markdown_table
+
+    budget = settings["budget"]
+    tables, checks = {}, []
+    for dataset in settings["datasets"]:
+        size = settings["sizes"][dataset]
+        tables[dataset] = table_rows(rows, dataset, size, settings["methods"], budget["teachers"])
+        checks += target_checks(tables[dataset], dataset)
+    errors = [r for r in rows if "error" in r]
+    expected = len(settings["datasets"]) * settings["seeds"] * len(settings["methods"])
+    done = len(rows) - len(errors)
+    status = "complete" if final and done == expected else f"partial: {done}/{expected} runs"
+    lines = [
+        f"# Accuracy ({settings['mode']} mode, {status})",
+        "",
+        f"Budget: student {budget['epochs']} epochs, teacher(s) {', '.join(budget['teachers'])} "
+        f"{budget['teacher_epochs']} epochs (trained once per dataset and seed, reused by every "
+        f"method), batch {budget['batch']}"
+        + (
+            f", {budget['steps_per_epoch']} steps per epoch at most"
+            if budget["steps_per_epoch"]
+            else ""
+        )  # fmt: skip
+        + (
+            f", synthetic train/val/test = {'/'.join(map(str, budget['counts']))} images"
+            if budget["counts"]
+            else ""
+        )  # fmt: skip
+        + (f", overrides {' '.join(budget['overrides'])}" if budget["overrides"] else "")
+        + f"; seeds 0..{settings['seeds'] - 1}; device {budget['device']}, {settings['jobs']} "
+        f"run(s) at a time, {budget['threads'] or 'default'} CPU thread(s) each. Test split; "
+        "mean ± std over seeds; mASSD in pixels; GMACs at the "
+        f"training size (FlopCounterMode / 2, batch 1). Methods: {', '.join(settings['methods'])}.",
+        "",
+    ]
+    for dataset, table in tables.items():
+        size = settings["sizes"][dataset]
+        lines += [f"## {dataset} ({size}x{size})", "", markdown_table(table, COLUMNS)]
+    if checks:
+        lines += ["## Targets", "", *[f"- {check_line(c)}" for c in checks], ""]
+    if errors:
+        lines += ["## Failed runs", ""]
+        lines += [f"- {r['dataset']} seed {r['seed']} {r['method']}: {r['error']}" for r in errors]
+        lines.append("")
+    lines += [f"Wall time of this invocation: {seconds:.0f} s.", "",
+              environment_line(settings["env"])]  # fmt: skip
+    summary = {
+        "suite": "accuracy",
+        "status": status,
+        "settings": settings,
+        "tables": tables,
+        "checks": checks,
+        "check_lines": [check_line(c) for c in checks],
+        "runs": rows,
+        "seconds": seconds,
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "accuracy.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (out / "accuracy.md").write_text("\n".join(lines) + "\n")
+    plot(tables, out / "accuracy.png")
+    return summary
+
+
+def plot(tables: dict[str, list[dict[str, Any]]], path: Path) -> None:
+    """mDice vs GMACs (log), one panel per dataset; error bars are the std over seeds."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from benchmarks.size import place_labels
+
+    panels = [(d, t) for d, t in tables.items() if t] or [("no finished runs", [])]
+    fig, axes = plt.subplots(1, len(panels), figsize=(8 * len(panels), 6), squeeze=False)
+    for ax, (dataset, table) in zip(axes[0], panels, strict=True):
+        for r in table:
+            colour = ("#2a7fff" if r["method"].startswith("mpdnet")
+                      else "#999999" if "(teacher)" in r["method"] else "#d62728")  # fmt: skip
+            ax.errorbar(r["gmacs"], r["mDice"], yerr=r.get("mDice_std", 0.0), fmt="o",
+                        color=colour, capsize=3)  # fmt: skip
+        ax.set_xscale("log")
+        ax.margins(0.1)
+        ax.set_xlabel("GMACs (log)")
+        ax.set_ylabel("test mDice (%)")
+        ax.set_title(f"{dataset}: mpdnet variants blue, baselines red, teachers grey")
+        ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.canvas.draw()
+    for ax, (_, table) in zip(axes[0], panels, strict=True):
+        points = [(r["method"], r["gmacs"], r["mDice"], r["method"] == "mpdnet+dual")
+                  for r in table]  # fmt: skip
+        place_labels(ax, fig, points)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

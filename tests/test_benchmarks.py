@@ -1,0 +1,118 @@
+"""The benchmark suites in smoke mode: each writes JSON, Markdown and a PNG that say what
+was measured, on what, and with which command; `distill bench` finds and runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from benchmarks import accuracy, size, speed  # importable: pytest's pythonpath is the repo
+from distill.cli.app import run_app
+from distill.cli.bench import find_benchmarks, suites
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny tensors: one thread is faster, and immune to other processes on the cores."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def read_outputs(out: Path, suite: str) -> tuple[dict, str]:
+    data = json.loads((out / f"{suite}.json").read_text())
+    markdown = (out / f"{suite}.md").read_text()
+    assert (out / f"{suite}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    return data, markdown
+
+
+def assert_environment(env: dict, markdown: str, suite: str) -> None:
+    assert env["cpu_cores"] >= 1 and env["cpu"]
+    assert env["torch"] and env["timm"] and env["git_commit"] and env["date"]
+    assert env["command"].startswith(f"python -m benchmarks.{suite}")
+    assert env["command"] in markdown
+
+
+def test_size_suite_counts_and_checks_targets(tmp_path: Path) -> None:
+    result = size.main(
+        ["--models", "mpdnet,unext,medt", "--sizes", "64,96", "--out", str(tmp_path)]
+    )
+    data, markdown = read_outputs(tmp_path, "size")
+    rows = {r["name"]: r for r in data["rows"]}
+    assert [r["name"] for r in data["rows"]] == ["medt", "unext", "mpdnet"]  # sorted by params
+    assert 2e6 < rows["mpdnet"]["params"] < 5e6
+    assert 0 < rows["mpdnet"]["gmacs"]["64"] < rows["mpdnet"]["gmacs"]["96"]
+    assert rows["unext"]["published_params_m"] == pytest.approx(1.47)
+    assert "96" in rows["medt"]["errors"] and "n/a" in markdown  # medt needs multiples of 64
+    checks = {c["check"]: c["pass"] for c in data["checks"]}
+    assert checks["mpdnet params <= 5M"] and checks["mpdnet GMACs <= 3 at 64x64"]
+    assert checks["mpdnet has fewer params than student medt"] is False  # reported, not hidden
+    assert "FAIL: mpdnet has fewer params than student medt" in markdown
+    assert result["checks"] == data["checks"]
+    assert_environment(data["env"], markdown, "size")
+
+
+def test_speed_suite_times_models_and_the_three_pipelines(tmp_path: Path) -> None:
+    args = ["--models", "unext", "--size", "64", "--repeats", "1", "--teacher", "cnn"]
+    args += ["--set", "teacher.backbone=resnet18"]
+    args += ["--distiller", "kd", "--pipeline-size", "64", "--batch", "2", "--steps", "1"]
+    args += ["--pipeline-repeats", "2", "--warmup", "1", "--workers", "0"]
+    args += ["--source-size", "64,96", "--out", str(tmp_path)]
+    speed.main(args)
+    data, markdown = read_outputs(tmp_path, "speed")
+    (model,) = data["models"]
+    assert model["name"] == "unext" and model["cpu_ms_per_image"] > 0
+    pipe = data["pipeline"]
+    for key in ("conventional", "engine", "ideal"):
+        assert pipe[key] > 0 and len(pipe[f"{key}_all"]) == 2
+    assert pipe["engine_vs_conventional"] == pytest.approx(pipe["engine"] / pipe["conventional"])
+    assert pipe["precision"] == "fp32" and pipe["teacher"] == "cnn"
+    (check,) = data["checks"]
+    assert check["check"].startswith("engine >= 1.5x conventional")
+    assert ("PASS" if check["pass"] else "FAIL") + ": engine" in markdown
+    assert_environment(data["env"], markdown, "speed")
+
+
+def test_accuracy_suite_writes_the_table_and_resumes(tmp_path: Path) -> None:
+    out, work = tmp_path / "out", tmp_path / "work"
+    args = ["--quick", "--methods", "mpdnet+kd", "--teachers", "cnn", "--size", "32"]
+    args += ["--set", "teacher.backbone=resnet18", "--counts", "4,2,2", "--batch", "2"]
+    args += ["--epochs", "1", "--teacher-epochs", "1", "--out", str(out), "--work", str(work)]
+    accuracy.main(args)
+    data, markdown = read_outputs(out, "accuracy")
+    assert data["status"] == "complete" and len(data["runs"]) == 1
+    teacher, student = data["tables"]["synthetic-derm"]
+    assert teacher["method"] == "cnn (teacher)" and student["method"] == "mpdnet+kd"
+    assert 10 < teacher["params_m"] < 20  # resnet18 from --set, not the default resnet50
+    assert student["seeds"] == 1 and "mDice_std" not in student  # no spread from one seed
+    assert 0 <= student["mDice"] <= 100 and 2 < student["params_m"] < 5
+    assert "| Method | mIoU (%) | mDice (%) | mASSD (px) | Params (M) | GMACs |" in markdown
+    assert "synthetic train/val/test = 4/2/2" in markdown
+    assert_environment(data["settings"]["env"], markdown, "accuracy")
+    assert len((work / "rows.jsonl").read_text().splitlines()) == 1
+    # A rerun with the same settings finds every run done and trains nothing.
+    again = accuracy.main(args)
+    assert [r["seconds"] for r in again["runs"]] == [r["seconds"] for r in data["runs"]]
+
+
+def test_accuracy_rejects_unknown_methods(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        accuracy.main(["--methods", "mpdnet,nosuch"])
+    assert "unknown method(s) ['nosuch']" in capsys.readouterr().err
+
+
+def test_bench_command_lists_and_runs_suites(capfd: pytest.CaptureFixture[str]) -> None:
+    folder = find_benchmarks()
+    assert folder == REPO / "benchmarks"
+    assert {"size", "speed", "accuracy"} <= set(suites(folder))
+    assert "environment" not in suites(folder)
+    assert run_app(["bench", "nosuch"]) == 2
+    assert "unknown suite 'nosuch'" in capfd.readouterr().err
+    assert run_app(["bench", "size", "--help"]) == 0  # a real child: python -m benchmarks.size
+    assert "usage: python -m benchmarks.size" in capfd.readouterr().out
