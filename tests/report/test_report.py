@@ -9,6 +9,7 @@ from rich.console import Console
 
 from distill.core.metrics import SegmentationMetrics
 from distill.core.report import (
+    curve_keys,
     markdown_table,
     metrics_table,
     overlay_grid,
@@ -49,6 +50,32 @@ def test_metrics_table_has_means_and_class_rows() -> None:
     assert "mDice" in text and "class_1" in text and "class_2" in text
     assert f"{summary['mDice']:.4f} ± {summary['mDice_std']:.4f}" in text
     assert "exactly one empty" in text
+
+
+def test_curves_keep_stages_apart_and_skip_spreads_and_counts(tmp_path) -> None:
+    rows = [
+        {
+            "stage": stage,
+            "epoch": e,
+            "loss/total": 1.0 / e,
+            "val/mDice": 0.1 * e,
+            "val/mDice_std": 0.3,
+            "val/n_images": 40.0,
+            "val/one_empty": 2.0,
+            "val/mHD95": 9.0,
+        }
+        for stage in ("teacher:swin", "student")
+        for e in (1, 2, 3)
+    ]
+    assert curve_keys(rows) == {
+        "losses": ["loss/total"],
+        "validation scores": ["val/mDice"],
+        "validation distances (px)": ["val/mHD95"],
+    }
+    with Image.open(plot_curves(rows, tmp_path / "curves.png")) as image:
+        width, height = image.size
+    with Image.open(plot_curves(rows[3:], tmp_path / "one.png")) as image:
+        assert image.size[0] == width and image.size[1] < 0.6 * height  # one row per stage
 
 
 def test_plot_curves_writes_png(tmp_path) -> None:
