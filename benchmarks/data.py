@@ -278,5 +278,5 @@ if __name__ == "__main__":
     print(
         f"dataloader {r['dataloader_images_per_s']:.1f} img/s, cached "
         f"{r['cached_images_per_s']:.1f} img/s, speed-up {r['speedup']:.1f}x "
-        f"-> {OUT}"
+        "(written to --out, default benchmarks/results/data)"
     )
