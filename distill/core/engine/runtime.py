@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import random
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -93,12 +92,3 @@ def set_rng_state(state: dict[str, Any]) -> None:
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
-
-
-@contextlib.contextmanager
-def frozen(modules: list[torch.nn.Module]) -> Iterator[None]:
-    """Teachers during stage 2: eval mode, no gradients, inference mode."""
-    for m in modules:
-        m.eval().requires_grad_(False)
-    with torch.inference_mode():
-        yield
