@@ -13,8 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -22,6 +20,8 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
+
+from benchmarks.environment import environment, environment_line
 
 OUT = Path(__file__).resolve().parent / "results" / "data"
 MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
@@ -124,39 +124,6 @@ def time_cached(arrays, batch: int, device: str) -> float:
     return seen / (time.perf_counter() - start)
 
 
-def git_commit() -> str:
-    try:
-        return subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=Path(__file__).parent,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (no commit yet)"
-
-
-def machine() -> dict:
-    import kornia
-    import PIL
-    import torchvision
-
-    return {
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "cpu_count": os.cpu_count(),
-        "load_average": list(os.getloadavg()),
-        "torch": torch.__version__,
-        "torchvision": torchvision.__version__,
-        "kornia": kornia.__version__,
-        "numpy": np.__version__,
-        "pillow": PIL.__version__,
-        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-        "git_commit": git_commit(),
-    }
-
-
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=256)
@@ -221,7 +188,7 @@ def main(argv: list[str] | None = None) -> dict:
         "speedup": max(cached) / max(loader),
         "cache_build_s": build_s,
         "cache_load_s": load_s,
-        "machine": machine(),
+        "environment": environment(args.device, argv),
     }
     write(result, args.out)
     return result
@@ -235,7 +202,6 @@ def write(result: dict, out: Path) -> None:
 
     out.mkdir(parents=True, exist_ok=True)
     (out / "data.json").write_text(json.dumps(result, indent=2))
-    m = result["machine"]
     md = [
         "# Data pipeline throughput",
         "",
@@ -256,10 +222,7 @@ def write(result: dict, out: Path) -> None:
         f"One-time cache build: {result['cache_build_s']:.1f} s; later load: "
         f"{result['cache_load_s']:.2f} s.",
         "",
-        f"Machine: {m['platform']}, {m['cpu_count']} CPUs (load average at the end "
-        f"{m['load_average'][0]:.1f}), GPU {m['cuda']}; torch {m['torch']}, torchvision "
-        f"{m['torchvision']}, kornia {m['kornia']}, numpy {m['numpy']}, pillow {m['pillow']}; "
-        f"commit {m['git_commit']}.",
+        environment_line(result["environment"]),
     ]
     (out / "data.md").write_text("\n".join(md) + "\n")
     fig, ax = plt.subplots(figsize=(6, 3))
