@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from benchmarks import accuracy, size, speed  # importable: pytest's pythonpath is the repo
+from benchmarks import accuracy, data, size, speed  # importable: pythonpath is the repo
 from distill.cli.app import run_app
 from distill.cli.bench import find_benchmarks, suites
 
@@ -99,6 +99,36 @@ def test_accuracy_suite_writes_the_table_and_resumes(tmp_path: Path) -> None:
     # A rerun with the same settings finds every run done and trains nothing.
     again = accuracy.main(args)
     assert [r["seconds"] for r in again["runs"]] == [r["seconds"] for r in data["runs"]]
+
+
+def test_data_suite_compares_both_pipelines(tmp_path: Path) -> None:
+    result = data.main(
+        [
+            "--size",
+            "64",
+            "--count",
+            "8",
+            "--batch",
+            "4",
+            "--repeats",
+            "1",
+            "--workers",
+            "0",
+            "--device",
+            "cpu",
+            "--out",
+            str(tmp_path),
+        ]
+    )
+    assert result["dataloader_images_per_s"] > 0 and result["cached_images_per_s"] > 0
+    assert result["speedup"] == pytest.approx(
+        result["cached_images_per_s"] / result["dataloader_images_per_s"]
+    )
+    saved = json.loads((tmp_path / "data.json").read_text())
+    assert saved["environment"]["git_commit"] and saved["size"] == [64, 64]
+    md = (tmp_path / "data.md").read_text()
+    assert "Speed-up" in md and "Command: `" in md
+    assert (tmp_path / "data.png").stat().st_size > 1000
 
 
 def test_accuracy_rejects_unknown_methods(capsys: pytest.CaptureFixture[str]) -> None:
