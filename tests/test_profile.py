@@ -149,9 +149,6 @@ def test_cli_writes_json_and_markdown_with_published_difference(tmp_path, tiny_s
 
 
 def test_cli_profiles_a_registered_student(tmp_path):
-    names = registry().names("student")
-    if "mpdnet" not in names:
-        pytest.skip("mpdnet is not registered")
     out = tmp_path / "mpdnet.json"
     code = run_app(
         [

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import signal
+import time
 
 import optuna
 import pytest
 import yaml
-from sweep_args import BASE, SPACE
+from sweep_args import BASE, SPACE, worker
 
 from distill.cli.app import run_app
 from distill.core.config import RunConfig
@@ -78,28 +80,34 @@ def test_bad_space_fails_before_the_first_trial(tmp_path, capsys):
     assert not (tmp_path / "s" / "trials").exists()
 
 
-@pytest.mark.postgres
-def test_two_workers_share_one_postgres_study(postgres_url, tmp_path):
+def shared_study(tmp_path, url: str, study: str, trials: int, *extra: str) -> list:
+    """Arguments of a worker of a PostgreSQL-backed sweep, as several would start it."""
     space = tmp_path / "space.yaml"
     space.write_text(SPACE)
-    common = [
+    return [
         *BASE,
+        *extra,
         "--distiller",
         "none",
         "--space",
         space,
         "--storage",
-        postgres_url,
+        url,
         "--study",
-        "shared",
+        study,
         "--out",
         tmp_path / "sweep",
         "--trials",
-        "4",
+        str(trials),
         "--heartbeat",
         "1",
     ]
-    workers = [__import__("sweep_args").worker(*common) for _ in range(2)]
+
+
+@pytest.mark.postgres
+def test_two_workers_share_one_postgres_study(postgres_url, tmp_path):
+    common = shared_study(tmp_path, postgres_url, "shared", 4)
+    workers = [worker(*common) for _ in range(2)]
     for w in workers:
         _, err = w.communicate(timeout=600)
         assert w.returncode == 0, err[-3000:]
@@ -112,32 +120,7 @@ def test_two_workers_share_one_postgres_study(postgres_url, tmp_path):
 
 @pytest.mark.postgres
 def test_killed_worker_trial_is_retried(postgres_url, tmp_path):
-    import signal
-    import time
-
-    from sweep_args import worker
-
-    space = tmp_path / "space.yaml"
-    space.write_text(SPACE)
-    common = [
-        *BASE,
-        "--epochs",
-        "6",
-        "--distiller",
-        "none",
-        "--space",
-        space,
-        "--storage",
-        postgres_url,
-        "--study",
-        "killed",
-        "--out",
-        tmp_path / "sweep",
-        "--trials",
-        "2",
-        "--heartbeat",
-        "1",
-    ]
+    common = shared_study(tmp_path, postgres_url, "killed", 2, "--epochs", "6")
     first = worker(*common)
     storage = optuna.storages.RDBStorage(postgres_url)
     deadline = time.monotonic() + 300
