@@ -85,10 +85,8 @@ def model_cost(kind: str, comp: dict[str, Any], num_classes: int, size: int) -> 
         component = reg.get(kind, comp["name"])
         values = {k: v for k, v in comp.items() if k != "name"}  # as resolved for the run
         values["num_classes"] = num_classes
-        if "img_size" in component.params.model_fields:
-            values["img_size"] = (size, size)
         torch.manual_seed(0)
-        model = component.build(values)
+        model = component.build_model(values, (size, size))
         _costs[key] = (count_parameters(model) / 1e6, count_macs(model, (size, size)) / 1e9)
     return _costs[key]
 

@@ -41,11 +41,8 @@ def build(kind: str, name: str, size: int, num_classes: int) -> torch.nn.Module:
     from distill.core.plugins import registry
 
     component = registry().get(kind, name)
-    values: dict[str, Any] = {"num_classes": num_classes}
-    if "img_size" in component.params.model_fields:
-        values["img_size"] = (size, size)
     torch.manual_seed(0)
-    return component.build(values)
+    return component.build_model({"num_classes": num_classes}, (size, size))
 
 
 def measure(

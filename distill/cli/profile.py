@@ -22,10 +22,7 @@ def build_for_profile(kind: str, name: str, size: tuple[int, int], num_classes: 
     from distill.core.plugins import registry
 
     component = registry().get(kind, name)  # any student may also serve as a teacher
-    values: dict[str, object] = {"num_classes": num_classes}
-    if "img_size" in component.params.model_fields:
-        values["img_size"] = tuple(size)
-    return component.build(values)
+    return component.build_model({"num_classes": num_classes}, size)
 
 
 def selected_models(

@@ -36,6 +36,13 @@ class Component:
     def build(self, values: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
         return self.factory(self.validate(values), *args, **kwargs)
 
+    def build_model(self, values: dict[str, Any], size: tuple[int, int]) -> Any:
+        """Build a teacher or student for inputs of ``size``: models that fix their token
+        grid when built (an ``img_size`` parameter, e.g. Swin) get it, the others ignore it."""
+        if "img_size" in self.params.model_fields:
+            values = {**values, "img_size": tuple(size)}
+        return self.build(values)
+
 
 def first_doc_line(obj: object) -> str:
     doc = (getattr(obj, "__doc__", None) or "").strip()

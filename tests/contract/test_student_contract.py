@@ -27,11 +27,8 @@ STUDENTS = [
 def build(name: str, num_classes: int, size: tuple[int, int], seed: int = 0):
     """Models that fix their input size at build time (``img_size``) get one per size."""
     component = registry().get("student", name)
-    values = {"num_classes": num_classes}
-    if "img_size" in component.params.model_fields:
-        values["img_size"] = size
     torch.manual_seed(seed)
-    return component.build(values)
+    return component.build_model({"num_classes": num_classes}, size)
 
 
 def sized(name: str, num_classes: int, size: tuple[int, int]):

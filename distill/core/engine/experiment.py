@@ -60,10 +60,8 @@ def build_model(
 ) -> SegmentationModel:
     component = reg.get(kind, comp.name)  # type: ignore[arg-type]
     values = {**comp.params, "num_classes": dataset.num_classes, "in_channels": dataset.in_channels}
-    if "img_size" in component.params.model_fields:
-        values["img_size"] = list(size)
     torch.manual_seed(seed)
-    model = component.build(values)
+    model = component.build_model(values, size)
     check_model_contract(model, comp.name, size)
     return model
 
