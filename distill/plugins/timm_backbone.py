@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import torch
 from torch import Tensor, nn
 
+from distill.core.engine.checkpoint import extract_state_dict, load_checkpoint
 from distill.core.errors import ConfigError, DataError, DistillError
 
 WEIGHT_SUFFIXES = (".pth", ".pt", ".bin", ".safetensors")
@@ -126,25 +126,14 @@ def _download(name: str, kwargs: dict[str, Any]) -> nn.Module:
 
 
 def read_state_dict(path: Path) -> dict[str, Tensor]:
-    """A tensor state dict from a local file, never executing code from it."""
-    if not path.is_file():
-        raise DataError(f"{path}: weights file not found")
-    if path.suffix not in WEIGHT_SUFFIXES:
+    """A tensor state dict from a local file, loaded by the checkpoint rules (tensors only,
+    never code); a file saved from DataParallel loses its ``module.`` prefixes."""
+    if path.is_file() and path.suffix not in WEIGHT_SUFFIXES:
         raise DataError(f"{path}: unsupported weights file type; use one of {WEIGHT_SUFFIXES}")
     try:
-        if path.suffix == ".safetensors":
-            from safetensors.torch import load_file
-
-            state = load_file(str(path), device="cpu")
-        else:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - report any unreadable file the same way
-        raise DataError(f"{path}: cannot read weights ({type(exc).__name__}: {exc})") from exc
-    for wrapper in ("state_dict", "model", "model_state"):
-        if isinstance(state, dict) and isinstance(state.get(wrapper), dict):
-            state = state[wrapper]
-    if not isinstance(state, dict) or not all(isinstance(v, Tensor) for v in state.values()):
-        raise DataError(f"{path}: not a state dict of tensors")
+        state = extract_state_dict(load_checkpoint(path), "model_state")
+    except DistillError as exc:
+        raise DataError(f"{path}: cannot read weights ({exc})") from None
     return {k.removeprefix("module."): v for k, v in state.items()}
 
 
