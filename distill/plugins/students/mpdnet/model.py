@@ -27,11 +27,11 @@ class MPDNet(Student):
             "mobilenetv3_large_100 or efficientnet_b0",
         )
         widths: list[int] = Field(
-            [32, 64, 128, 256], description="compact encoder widths at strides 4, 8, 16, 32"
+            [24, 48, 96, 192], description="compact encoder widths at strides 4, 8, 16, 32"
         )
-        depths: list[int] = Field([1, 2, 2, 2], description="residual blocks per compact stage")
+        depths: list[int] = Field([1, 2, 2, 1], description="residual blocks per compact stage")
         decoder_channels: list[int] = Field(
-            [32, 64, 128], description="decoder widths at strides 4, 8, 16"
+            [24, 48, 96], description="decoder widths at strides 4, 8, 16"
         )
         fusion: str = Field("selective", description="registered fusion block for every merge")
         fusion_params: dict[str, Any] = Field({}, description="parameters of the fusion block")
