@@ -106,18 +106,17 @@ def time_cached(arrays, batch: int, device: str) -> float:
     from distill.plugins.datasets.augment import BatchAugment
 
     augment = BatchAugment(AugmentParams())
-    images = torch.from_numpy(np.ascontiguousarray(arrays.images)).to(
-        device
-    )  # the engine keeps these on the device
+    # as the engine's DeviceSplit: uint8 NCHW kept on the device, built once before training
+    images = torch.from_numpy(np.ascontiguousarray(arrays.images)).permute(0, 3, 1, 2)
+    images = images.contiguous().to(device)
     masks = torch.from_numpy(np.ascontiguousarray(arrays.masks)).to(device)
-    mean, std = MEAN.to(device), STD.to(device)
+    mean, std = MEAN.flatten().tolist(), STD.flatten().tolist()
     start, seen = time.perf_counter(), 0
     order = torch.randperm(len(arrays), device=device)
     for i in range(0, len(arrays), batch):
         idx = order[i : i + batch]
-        x = images[idx].permute(0, 3, 1, 2).float().div_(255)
-        x, y = augment(x, masks[idx].long())
-        x = (x - mean) / std
+        # as TrainBatches: gather uint8, then one call augments, scales and normalises
+        x, y = augment(images.index_select(0, idx), masks.index_select(0, idx), mean=mean, std=std)
         seen += x.shape[0]
     if device.startswith("cuda"):
         torch.cuda.synchronize()

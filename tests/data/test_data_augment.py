@@ -2,9 +2,12 @@ from __future__ import annotations
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from distill.core.config import AugmentParams
-from distill.plugins.datasets.augment import BatchAugment
+from distill.plugins.datasets.augment import BatchAugment, sampling_grid
+
+MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
 
 def blocky_batch(b: int = 3, size: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
@@ -53,6 +56,58 @@ def test_flips_are_exact_and_disabled_is_identity():
     assert same[0] is images and same[1] is masks
 
 
+@pytest.mark.parametrize("hflip, vflip", [(1.0, 0.0), (0.0, 1.0), (1.0, 1.0)])
+def test_flips_through_the_fused_grid_equal_torch_flip(hflip, vflip):
+    images, masks = blocky_batch(3, size=48)
+    images = torch.rand_like(images)
+    aug = BatchAugment(AugmentParams(hflip=hflip, vflip=vflip, affine_p=0.0, color_p=0.0))
+    out_images, out_masks = aug(images, masks)
+    dims = [d for d, on in ((-1, hflip), (-2, vflip)) if on]
+    assert torch.equal(out_masks, masks.flip(dims))
+    assert torch.allclose(out_images, images.flip(dims), atol=1e-4)
+
+
+def test_fused_geometry_is_flip_then_affine():
+    """One grid_sample with the flips folded in == flip exactly, then warp by the affine."""
+    params = AugmentParams(rotate=30, affine_p=0.6, color_p=0.0)
+    images, masks = blocky_batch(8)
+    out_images, out_masks = BatchAugment(params)(images, masks, torch.Generator().manual_seed(4))
+    hflip, vflip, use_affine, m = BatchAugment(params).affine_matrices(
+        8, (64, 64), torch.Generator().manual_seed(4)
+    )
+    assert hflip.any() and vflip.any() and use_affine.any() and not use_affine.all()
+    flipped_images, flipped_masks = images.clone(), masks.clone()
+    for i in range(8):
+        dims = [d for d, on in ((-1, hflip[i]), (-2, vflip[i])) if on]
+        flipped_images[i], flipped_masks[i] = images[i].flip(dims), masks[i].flip(dims)
+    grid = sampling_grid(m, (64, 64))
+    ref_images = F.grid_sample(flipped_images, grid, mode="bilinear", align_corners=True)
+    ref_masks = F.grid_sample(flipped_masks[:, None].float(), grid, "nearest", align_corners=True)
+    assert torch.allclose(out_images, ref_images, atol=1e-4)
+    assert torch.equal(out_masks, ref_masks[:, 0].long())
+
+
+def test_uint8_input_with_normalisation_matches_the_float_path():
+    images, masks = blocky_batch(4)
+    as_uint8 = (images * 255).round().to(torch.uint8)
+    aug = BatchAugment(AugmentParams(elastic_p=0.5, hue=0.1))
+    fused = aug(as_uint8, masks.to(torch.uint8), torch.Generator().manual_seed(2), MEAN, STD)
+    plain = aug(as_uint8.float() / 255, masks, torch.Generator().manual_seed(2))
+    mean, std = torch.tensor(MEAN).view(1, 3, 1, 1), torch.tensor(STD).view(1, 3, 1, 1)
+    assert fused[1].dtype == torch.long and torch.equal(fused[1], plain[1])
+    assert torch.allclose(fused[0], (plain[0] - mean) / std, atol=1e-4)
+    # the clamp to [0, 1] happens in normalised units
+    assert (fused[0] >= (0 - mean) / std - 1e-6).all() and (
+        fused[0] <= (1 - mean) / std + 1e-6
+    ).all()
+    # disabled augmentation still scales and normalises
+    off_images, off_masks = BatchAugment(AugmentParams(enabled=False))(
+        as_uint8, masks.to(torch.uint8), mean=MEAN, std=STD
+    )
+    assert torch.allclose(off_images, (as_uint8.float() / 255 - mean) / std, atol=1e-5)
+    assert torch.equal(off_masks, masks)
+
+
 def test_colour_jitter_touches_images_only_and_keeps_range():
     aug = BatchAugment(AugmentParams(hflip=0, vflip=0, affine_p=0, color_p=1.0, hue=0.1))
     images, masks = blocky_batch(3)
@@ -75,3 +130,15 @@ def test_cuda_matches_cpu_parameters():
     cpu = aug(images, masks, torch.Generator().manual_seed(5))
     gpu = aug(images.cuda(), masks.cuda(), torch.Generator().manual_seed(5))
     assert (gpu[1].cpu() == cpu[1]).float().mean() > 0.99
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_matches_cpu_on_the_fused_uint8_path():
+    aug = BatchAugment(AugmentParams())
+    images, masks = blocky_batch(4)
+    as_uint8, masks8 = (images * 255).round().to(torch.uint8), masks.to(torch.uint8)
+    cpu = aug(as_uint8, masks8, torch.Generator().manual_seed(5), MEAN, STD)
+    gpu = aug(as_uint8.cuda(), masks8.cuda(), torch.Generator().manual_seed(5), MEAN, STD)
+    assert gpu[0].is_cuda and gpu[1].dtype == torch.long
+    assert (gpu[1].cpu() == cpu[1]).float().mean() > 0.99
+    assert (gpu[0].cpu() - cpu[0]).abs().mean() < 1e-2

@@ -1,15 +1,19 @@
 """On-device, batched augmentation, identical for an image and its mask.
 
-The engine keeps the decoded training set as tensors on the device and augments whole
+The engine keeps the decoded training set as uint8 tensors on the device and augments whole
 batches there, which removes the CPU decode/augment bottleneck of a conventional
-DataLoader. For speed every geometric change of a sample (flips, rotation, zoom, shift) is
-fused into ONE affine matrix and applied with a single ``grid_sample`` per tensor
-(bilinear for images, nearest for masks, so class ids never blend); elastic jitter uses
-kornia's ``elastic_transform2d`` with one displacement field shared by image and mask.
-Colour jitter is one per-sample 3x3 colour matrix plus an offset, applied in one pass:
-torchvision's brightness, contrast and saturation maths, and hue as a rotation of the YIQ
-chroma plane (close to an HSV hue shift for the small shifts used), which avoids the HSV
-round trip that costs more than everything else on a CPU.
+DataLoader. Every pass over the pixels costs, so the work is fused:
+
+* geometry: each sample's flips, rotation, zoom and shift form ONE affine map, so the whole
+  batch goes through a single ``grid_sample`` per tensor (bilinear for images, nearest for
+  masks, so class ids never blend), from one grid;
+* colour jitter, the uint8 -> [0, 1] scaling and the mean/std normalisation are one
+  per-sample matrix plus offset, applied in one batched multiply-add; colour follows
+  torchvision's brightness, contrast and saturation maths, and hue is a rotation of the YIQ
+  chroma plane (close to an HSV hue shift for the small shifts used), which avoids the HSV
+  round trip that costs more than everything else on a CPU;
+* elastic jitter (optional) uses kornia's ``elastic_transform2d`` with one displacement field
+  shared by image and mask.
 
 Random parameters are drawn on the CPU from torch's global RNG (the engine seeds it) or an
 explicit ``generator``, so a seed gives the same augmentation on CPU and CUDA.
@@ -18,6 +22,7 @@ explicit ``generator``, so a seed gives the same augmentation on CPU and CUDA.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -28,6 +33,8 @@ from distill.core.config import AugmentParams
 
 GRAY = (0.299, 0.587, 0.114)
 RGB_TO_YIQ = ((0.299, 0.587, 0.114), (0.596, -0.274, -0.322), (0.211, -0.523, 0.312))
+# disabled augmentation still converts and normalises; these parameters draw nothing
+NOTHING = AugmentParams(enabled=False, hflip=0, vflip=0, affine_p=0, elastic_p=0, color_p=0)
 
 
 class BatchAugment(nn.Module):
@@ -38,9 +45,16 @@ class BatchAugment(nn.Module):
         self.params = params or AugmentParams()
 
     def forward(
-        self, images: Tensor, masks: Tensor, generator: torch.Generator | None = None
+        self,
+        images: Tensor,
+        masks: Tensor,
+        generator: torch.Generator | None = None,
+        mean: Sequence[float] | None = None,
+        std: Sequence[float] | None = None,
     ) -> tuple[Tensor, Tensor]:
-        """``images`` float (B, C, H, W) in [0, 1], ``masks`` long (B, H, W) -> same shapes."""
+        """``images`` (B, C, H, W), float in [0, 1] or uint8 in [0, 255] (any strides, e.g. a
+        permuted NHWC cache), ``masks`` integer (B, H, W). Returns float images in [0, 1], or
+        ``(x - mean) / std`` per channel when ``mean`` and ``std`` are given, and long masks."""
         if (
             images.ndim != 4
             or masks.ndim != 3
@@ -51,15 +65,20 @@ class BatchAugment(nn.Module):
                 f"BatchAugment expects images (B, C, H, W) and masks (B, H, W) of one size; "
                 f"got {tuple(images.shape)} and {tuple(masks.shape)}"
             )
+        scale = 1.0 if images.is_floating_point() else 1 / 255
+        plain = mean is None and std is None and scale == 1.0 and masks.dtype == torch.long
         if not self.params.enabled or images.shape[0] == 0:
-            return images, masks
-        gen = generator if generator is not None else torch.default_generator
-        images, masks = self._geometric(images, masks, gen)
-        if self.params.elastic_p > 0:
-            images, masks = self._elastic(images, masks, gen)
-        if self.params.color_p > 0:
-            images = self._colour(images, gen)
-        return images.clamp(0.0, 1.0), masks
+            if plain:
+                return images, masks
+            gen, p = torch.Generator(), NOTHING
+        else:
+            gen = generator if generator is not None else torch.default_generator
+            p = self.params
+        x = images if images.is_floating_point() else images.float()
+        x, masks = self._geometric(x, masks, gen, p)
+        if p.elastic_p > 0:
+            x, masks = self._elastic(x, masks, gen)
+        return self._colour(x, scale, gen, p, mean, std), masks.long()
 
     # ------------------------------------------------------------------------ geometry
 
@@ -69,59 +88,25 @@ class BatchAugment(nn.Module):
         """Per sample: horizontal flip, vertical flip (bool), whether the affine jitter is
         used (bool), and its (B, 2, 3) pixel-space matrix from the flipped source to the
         output (rotation and zoom about the centre, then shift); float32 on the CPU."""
-        p = self.params
-        h, w = size
+        return _affine_matrices(self.params, batch, size, gen)
 
-        def uniform(lo: float, hi: float) -> Tensor:
-            return lo + (hi - lo) * torch.rand(batch, generator=gen)
-
-        hflip = torch.rand(batch, generator=gen) < p.hflip
-        vflip = torch.rand(batch, generator=gen) < p.vflip
-        use_affine = torch.rand(batch, generator=gen) < p.affine_p
-        angle = torch.where(use_affine, uniform(-p.rotate, p.rotate), 0.0) * (math.pi / 180)
-        scale = torch.where(use_affine, uniform(*p.scale), 1.0)
-        tx = torch.where(use_affine, uniform(-p.translate, p.translate) * w, 0.0)
-        ty = torch.where(use_affine, uniform(-p.translate, p.translate) * h, 0.0)
-        cx, cy = (w - 1) / 2, (h - 1) / 2
-        cos, sin = torch.cos(angle) * scale, torch.sin(angle) * scale
-        # x' = R S (x - c) + c + t
-        m = torch.zeros(batch, 2, 3)
-        m[:, 0, 0], m[:, 0, 1] = cos, -sin
-        m[:, 1, 0], m[:, 1, 1] = sin, cos
-        m[:, 0, 2] = cx + tx - (m[:, 0, 0] * cx + m[:, 0, 1] * cy)
-        m[:, 1, 2] = cy + ty - (m[:, 1, 0] * cx + m[:, 1, 1] * cy)
-        return hflip, vflip, use_affine, m
-
-    def _geometric(self, images: Tensor, masks: Tensor, gen: torch.Generator):
-        p = self.params
+    def _geometric(self, x: Tensor, masks: Tensor, gen: torch.Generator, p: AugmentParams):
         if p.hflip == 0 and p.vflip == 0 and p.affine_p == 0:
-            return images, masks
-        size = (images.shape[-2], images.shape[-1])
-        hflip, vflip, use_affine, m = self.affine_matrices(images.shape[0], size, gen)
-        # flips are exact index operations; only samples with affine jitter are resampled
-        dev = images.device
-        h_img, v_img = hflip.to(dev).view(-1, 1, 1, 1), vflip.to(dev).view(-1, 1, 1, 1)
-        images = torch.where(h_img, images.flip(-1), images)
-        images = torch.where(v_img, images.flip(-2), images)
-        masks = torch.where(h_img[:, 0], masks.flip(-1), masks)
-        masks = torch.where(v_img[:, 0], masks.flip(-2), masks)
-        if not use_affine.any():
-            return images, masks
-        idx = use_affine.nonzero()[:, 0]
-        grid = sampling_grid(m[idx].to(dev), size).to(images.dtype)  # built on the device
-        idx_dev = idx.to(dev)
-        images[idx_dev] = F.grid_sample(
-            images[idx_dev], grid, mode="bilinear", padding_mode="zeros", align_corners=True
-        )
+            return x, masks
+        size = (x.shape[-2], x.shape[-1])
+        hflip, vflip, use_affine, m = _affine_matrices(p, x.shape[0], size, gen)
+        if not (hflip | vflip | use_affine).any():
+            return x, masks
+        grid = sampling_grid(m, size, hflip, vflip, x.device).to(x.dtype)
+        x = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=True)
         warped = F.grid_sample(
-            masks[idx_dev][:, None].to(images.dtype),
+            masks[:, None].to(x.dtype),
             grid,
             mode="nearest",
             padding_mode="zeros",
             align_corners=True,
         )
-        masks[idx_dev] = warped[:, 0].round().to(masks.dtype)
-        return images, masks
+        return x, warped[:, 0]  # whole numbers already: nearest only copies class ids
 
     def _elastic(self, images: Tensor, masks: Tensor, gen: torch.Generator):
         b, _, h, w = images.shape
@@ -133,43 +118,58 @@ class BatchAugment(nn.Module):
         warped = elastic_transform2d(
             masks[:, None].to(images.dtype), noise, kernel, sigma, alpha, True, "nearest"
         )
-        return images, warped[:, 0].round().to(masks.dtype)
+        return images, warped[:, 0].round()
 
     # -------------------------------------------------------------------------- colour
 
-    def _colour(self, images: Tensor, gen: torch.Generator) -> Tensor:
-        p = self.params
-        b, c = images.shape[:2]
-        chosen = (torch.rand(b, generator=gen) < p.color_p).float()
+    def _colour(
+        self,
+        x: Tensor,
+        scale: float,
+        gen: torch.Generator,
+        p: AugmentParams,
+        mean: Sequence[float] | None,
+        std: Sequence[float] | None,
+    ) -> Tensor:
+        """Colour jitter, ``scale`` to [0, 1], clamp and normalisation as one pass:
+        ``out = A x + beta`` per sample, then the clamp to [0, 1] in normalised units."""
+        b, c, h, w = x.shape
+        mu = torch.tensor([0.0] * c if mean is None else [float(v) for v in mean])
+        sigma = torch.tensor([1.0] * c if std is None else [float(v) for v in std])
+        if mu.numel() != c or sigma.numel() != c:
+            raise ValueError(f"mean and std need {c} values, got {mean} and {std}")
+        matrix = torch.eye(c).expand(b, c, c) * scale  # (B, C, C) in [0, 1] units
+        shift = torch.zeros(b, c)  # (B, C), per unit of the mean gray
+        if p.color_p > 0:
+            chosen = (torch.rand(b, generator=gen) < p.color_p).float()
 
-        def factor(spread: float) -> Tensor:  # 1 +- spread, only for chosen samples
-            return 1 + chosen * spread * (2 * torch.rand(b, generator=gen) - 1)
+            def factor(spread: float) -> Tensor:  # 1 +- spread, only for chosen samples
+                return 1 + chosen * spread * (2 * torch.rand(b, generator=gen) - 1)
 
-        brightness, contrast = factor(p.brightness), factor(p.contrast)
-        saturation = factor(p.saturation)
-        hue = chosen * p.hue * (2 * torch.rand(b, generator=gen) - 1) * 2 * math.pi
-        dev, dt = images.device, images.dtype
-        bc = (brightness * contrast).to(dev, dt)
-        # contrast blends towards the (brightened) mean gray: x' = b*c*x + (1-c)*b*mean
-        offset = ((1 - contrast) * brightness).to(dev, dt)
-        if c != 3:
-            mean = images.mean(dim=(1, 2, 3))
-            return images * bc.view(b, 1, 1, 1) + (offset * mean).view(b, 1, 1, 1)
-        channel_means = images.mean(dim=(2, 3))  # (B, 3)
-        mean = sum(w * channel_means[:, i] for i, w in enumerate(GRAY)) * offset
-        matrix = self._colour_matrix(saturation, hue).to(dev, dt)
-        scaled = matrix * bc.view(b, 1, 1)
-        bias = matrix.sum(dim=2) * mean.view(b, 1)  # M applied to the gray offset
-        # one pass: out_i = sum_j (b c M_ij) x_j + bias_i, as broadcast multiply-adds (a
-        # batched matmul contends for threads on a busy CPU)
-        return torch.stack(
-            [
-                sum(scaled[:, i, j].view(b, 1, 1) * images[:, j] for j in range(3))
-                + bias[:, i].view(b, 1, 1)
-                for i in range(3)
-            ],
-            dim=1,
-        )
+            brightness, contrast = factor(p.brightness), factor(p.contrast)
+            saturation = factor(p.saturation)
+            hue = chosen * p.hue * (2 * torch.rand(b, generator=gen) - 1) * 2 * math.pi
+            # contrast blends towards the (brightened) mean gray: x' = b*c*x + (1-c)*b*mean
+            jitter = (
+                self._colour_matrix(saturation, hue) if c == 3 else torch.eye(c).expand(b, c, c)
+            )
+            matrix = jitter * (brightness * contrast * scale).view(b, 1, 1)
+            shift = jitter.sum(dim=2) * ((1 - contrast) * brightness).view(b, 1)
+        dev, dt = x.device, x.dtype
+        matrix = (matrix / sigma.view(1, c, 1)).to(dev, dt)
+        bias = (-mu / sigma).to(dev, dt).expand(b, c)
+        if p.color_p > 0:
+            channel_means = x.mean(dim=(2, 3)) * scale  # (B, C) in [0, 1] units
+            gray = channel_means @ torch.tensor(GRAY, device=dev, dtype=dt) if c == 3 else None
+            gray = channel_means.mean(dim=1) if gray is None else gray
+            bias = bias + (shift / sigma).to(dev, dt) * gray.view(b, 1)
+        # one batched multiply-add over (B, C, H*W); the result is a fresh contiguous tensor
+        out = torch.baddbmm(bias.view(b, c, 1), matrix, x.reshape(b, c, h * w)).view(b, c, h, w)
+        for i, (lo, hi) in enumerate(
+            zip((-mu / sigma).tolist(), ((1 - mu) / sigma).tolist(), strict=True)
+        ):
+            out[:, i].clamp_(lo, hi)
+        return out
 
     @staticmethod
     def _colour_matrix(saturation: Tensor, hue: Tensor) -> Tensor:
@@ -185,18 +185,68 @@ class BatchAugment(nn.Module):
         return torch.linalg.inv(yiq) @ rot @ yiq @ sat
 
 
-def sampling_grid(matrices: Tensor, size: tuple[int, int]) -> Tensor:
-    """(B, H, W, 2) grid_sample coordinates (align_corners=True) for pixel-space matrices
-    mapping source to output: each output pixel looks up the inverse-mapped source pixel.
-    Built with broadcast multiply-adds instead of ``affine_grid`` (a batched matmul)."""
+def _affine_matrices(
+    p: AugmentParams, batch: int, size: tuple[int, int], gen: torch.Generator
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     h, w = size
-    a, b_, tx = matrices[:, 0, 0], matrices[:, 0, 1], matrices[:, 0, 2]
-    c, d, ty = matrices[:, 1, 0], matrices[:, 1, 1], matrices[:, 1, 2]
+
+    def uniform(lo: float, hi: float) -> Tensor:
+        return lo + (hi - lo) * torch.rand(batch, generator=gen)
+
+    hflip = torch.rand(batch, generator=gen) < p.hflip
+    vflip = torch.rand(batch, generator=gen) < p.vflip
+    use_affine = torch.rand(batch, generator=gen) < p.affine_p
+    angle = torch.where(use_affine, uniform(-p.rotate, p.rotate), 0.0) * (math.pi / 180)
+    scale = torch.where(use_affine, uniform(*p.scale), 1.0)
+    tx = torch.where(use_affine, uniform(-p.translate, p.translate) * w, 0.0)
+    ty = torch.where(use_affine, uniform(-p.translate, p.translate) * h, 0.0)
+    cx, cy = (w - 1) / 2, (h - 1) / 2
+    cos, sin = torch.cos(angle) * scale, torch.sin(angle) * scale
+    # x' = R S (x - c) + c + t
+    m = torch.zeros(batch, 2, 3)
+    m[:, 0, 0], m[:, 0, 1] = cos, -sin
+    m[:, 1, 0], m[:, 1, 1] = sin, cos
+    m[:, 0, 2] = cx + tx - (m[:, 0, 0] * cx + m[:, 0, 1] * cy)
+    m[:, 1, 2] = cy + ty - (m[:, 1, 0] * cx + m[:, 1, 1] * cy)
+    return hflip, vflip, use_affine, m
+
+
+def sampling_grid(
+    matrices: Tensor,
+    size: tuple[int, int],
+    hflip: Tensor | None = None,
+    vflip: Tensor | None = None,
+    device: torch.device | str | None = None,
+) -> Tensor:
+    """(B, H, W, 2) grid_sample coordinates (align_corners=True) on ``device``: each output
+    pixel looks up the source pixel that ``matrices`` (pixel space, source to output) sends
+    there, after the optional per-sample flips of the source (bool (B,)). The inverse map is
+    folded into 6 coefficients per sample on the CPU; x and y are built as planes (B, 2, H, W)
+    and returned as a permuted view, which grid_sample reads faster than interleaved pairs."""
+    h, w = size
+    b = matrices.shape[0]
+    m = matrices.double().cpu()
+    a, b_, tx = m[:, 0, 0], m[:, 0, 1], m[:, 0, 2]
+    c, d, ty = m[:, 1, 0], m[:, 1, 1], m[:, 1, 2]
     det = a * d - b_ * c
-    ia, ib, ic, id_ = d / det, -b_ / det, -c / det, a / det
-    ys = torch.arange(h, dtype=torch.float32, device=matrices.device).view(1, h, 1)
-    xs = torch.arange(w, dtype=torch.float32, device=matrices.device).view(1, 1, w)
-    dx, dy = xs - tx.view(-1, 1, 1), ys - ty.view(-1, 1, 1)
-    src_x = ia.view(-1, 1, 1) * dx + ib.view(-1, 1, 1) * dy
-    src_y = ic.view(-1, 1, 1) * dx + id_.view(-1, 1, 1) * dy
-    return torch.stack((src_x * (2 / max(w - 1, 1)) - 1, src_y * (2 / max(h - 1, 1)) - 1), -1)
+    inverse = torch.stack([d, -b_, -c, a], 1).view(b, 2, 2) / det.view(b, 1, 1)
+    # source pixel = inverse @ (output pixel - t); normalised = pixel * 2 / (n - 1) - 1,
+    # negated for a flipped axis
+    to_unit = torch.tensor([2 / max(w - 1, 1), 2 / max(h - 1, 1)], dtype=torch.float64)
+    sign = torch.ones(b, 2, dtype=torch.float64)
+    if hflip is not None:
+        sign[:, 0] = torch.where(hflip.cpu(), -1.0, 1.0)
+    if vflip is not None:
+        sign[:, 1] = torch.where(vflip.cpu(), -1.0, 1.0)
+    shift = (inverse @ torch.stack([tx, ty], 1)[:, :, None])[:, :, 0]
+    coeffs = torch.stack([inverse[:, :, 0], inverse[:, :, 1], -shift], 2) * to_unit.view(1, 2, 1)
+    coeffs[:, :, 2] -= 1
+    coeffs = (coeffs * sign[:, :, None]).float().to(device or matrices.device)  # (B, 2, 3)
+    dev = coeffs.device
+    xs = torch.arange(w, dtype=torch.float32, device=dev).view(1, 1, w)
+    ys = torch.arange(h, dtype=torch.float32, device=dev).view(1, h, 1)
+    grid = torch.empty(b, 2, h, w, device=dev)
+    for k in range(2):  # plane k = coeffs[k, 0] * x + coeffs[k, 1] * y + coeffs[k, 2]
+        row = coeffs[:, k, 0].view(b, 1, 1) * xs + coeffs[:, k, 2].view(b, 1, 1)
+        torch.addcmul(row, coeffs[:, k, 1].view(b, 1, 1), ys, out=grid[:, k])
+    return grid.permute(0, 2, 3, 1)
