@@ -8,13 +8,28 @@ a config file, a CLI flag and an Optuna search space are all checked by one sche
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from distill.core.errors import ConfigError
 from distill.core.registry import Kind, Registry, format_validation_error
+
+
+def _switch(value: Any) -> Any:
+    """YAML 1.1 reads a bare on/off as a boolean; take it back as the word it was."""
+    return {True: "on", False: "off"}.get(value, value) if isinstance(value, bool) else value
+
+
+Switch = Annotated[Literal["auto", "on", "off"], BeforeValidator(_switch)]
 
 
 class Section(BaseModel):
@@ -103,7 +118,10 @@ class RuntimeConfig(Section):
     device: str = Field("auto", description="auto, cpu, cuda, cuda:1, ...")
     amp: Literal["auto", "bf16", "off"] = Field("auto", description="bf16 autocast (GPU)")
     compile: bool = Field(False, description="torch.compile the student")
-    channels_last: Literal["auto", "on", "off"] = "auto"
+    cuda_graphs: Switch = Field(
+        "off", description="replay frozen teachers from CUDA graphs in stage 2 (GPU only)"
+    )
+    channels_last: Switch = "auto"
     num_threads: int | None = Field(None, ge=1, description="CPU threads")
 
 

@@ -29,6 +29,14 @@ def test_set_overrides_nested_and_component_fields():
     assert cfg.data.size == (96, 128)
 
 
+def test_on_off_switches_survive_yaml_booleans(tmp_path):
+    """YAML 1.1 reads a bare ``on``/``off`` as true/false; switches take them back as words."""
+    cfg = build_config({}, ["runtime.cuda_graphs=on", "runtime.channels_last=off"])
+    assert (cfg.runtime.cuda_graphs, cfg.runtime.channels_last) == ("on", "off")
+    with pytest.raises(ConfigError, match="runtime.cuda_graphs"):
+        build_config({}, ["runtime.cuda_graphs=sometimes"])
+
+
 def test_set_addresses_one_of_several_distillers_by_name_or_index():
     cfg = build_config(
         {"distillers": ["mpd", "kd"]}, ["distiller.kd.temperature=2", "distillers.0.grids=[2,4]"]
