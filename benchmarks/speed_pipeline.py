@@ -134,6 +134,7 @@ def engine_stage(pieces: Pieces, tmp: Path):
     from distill.core.engine.batches import DeviceSplit, TrainBatches
     from distill.core.engine.loop import Stage, guard_finite, train_step, trainable
     from distill.core.engine.schedule import build_optimizer
+    from distill.core.engine.teacher_graphs import graph_teachers
 
     cfg = pieces.cfg
     split = DeviceSplit(
@@ -149,7 +150,7 @@ def engine_stage(pieces: Pieces, tmp: Path):
         last_path=tmp / "last.pt",
         best_path=tmp / "best.pt",
         suite=suite.train(),
-        teachers=[teacher],
+        teachers=graph_teachers([teacher], pieces.runtime.cuda_graphs),
     )
     optimizer = build_optimizer(trainable(stage), cfg.train)
     count = {"step": 0}

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 import torch
 from torch import Tensor, nn
 
-from distill.core.interfaces import Distiller, SegmentationModel, SegOutput, TeacherNeed
+from distill.core.interfaces import Distiller, SegOutput, TeacherNeed
+
+
+class FrozenTeacher(Protocol):
+    """What stage 2 calls on a teacher: a SegmentationModel, or one replayed from CUDA graphs."""
+
+    def __call__(self, images: Tensor) -> SegOutput: ...
+
+    def extract_features(self, images: Tensor) -> list[Tensor]: ...
 
 
 class DistillerSuite(nn.Module):
@@ -43,7 +52,7 @@ class DistillerSuite(nn.Module):
 
 
 def teacher_outputs(
-    teachers: Sequence[SegmentationModel], images: Tensor, needs: frozenset[TeacherNeed]
+    teachers: Sequence[FrozenTeacher], images: Tensor, needs: frozenset[TeacherNeed]
 ) -> list[SegOutput]:
     """Run frozen teachers in inference mode, skipping decoders when only features are
     needed. Outputs are cloned so the student's graph may save them for backward."""

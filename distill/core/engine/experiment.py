@@ -20,6 +20,7 @@ from distill.core.engine.loop import Stage, fit, read_jsonl
 from distill.core.engine.progress import TrainingProgress
 from distill.core.engine.reporting import write_run_report
 from distill.core.engine.runtime import Runtime, seed_everything
+from distill.core.engine.teacher_graphs import graph_teachers
 from distill.core.engine.teacher_store import store_teacher, stored_teacher, teacher_key
 from distill.core.errors import ConfigError
 from distill.core.interfaces import Dataset, SegmentationModel, check_model_contract
@@ -205,7 +206,7 @@ def run_experiment(
             last_path=folder.path / "last.pt",
             best_path=folder.path / "best.pt",
             suite=suite if len(suite.members) else None,
-            teachers=teachers,
+            teachers=graph_teachers(teachers, runtime.cuda_graphs),
             eval_batch=cfg.eval.batch_size,
         )
         result = fit(

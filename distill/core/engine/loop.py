@@ -21,7 +21,7 @@ from torch import Tensor, nn
 from distill.core.config import TrainConfig
 from distill.core.engine.batches import DeviceSplit, TrainBatches
 from distill.core.engine.checkpoint import load_checkpoint, save_atomic
-from distill.core.engine.distillation import DistillerSuite, teacher_outputs
+from distill.core.engine.distillation import DistillerSuite, FrozenTeacher, teacher_outputs
 from distill.core.engine.evaluate import evaluate
 from distill.core.engine.losses import task_loss
 from distill.core.engine.progress import TrainingProgress
@@ -51,7 +51,7 @@ class Stage:
     last_path: Path
     best_path: Path
     suite: DistillerSuite | None = None
-    teachers: list[SegmentationModel] = field(default_factory=list)
+    teachers: list[FrozenTeacher] = field(default_factory=list)
     eval_batch: int = 16
 
 

@@ -41,6 +41,9 @@ class Runtime:
         self.bf16 = cfg.amp == "bf16" or (cfg.amp == "auto" and on_gpu)
         self.channels_last = cfg.channels_last == "on" or (cfg.channels_last == "auto" and on_gpu)
         self.compile = cfg.compile
+        if cfg.cuda_graphs == "on" and not on_gpu:
+            raise ConfigError("runtime.cuda_graphs is 'on' but the device is not a CUDA GPU")
+        self.cuda_graphs = cfg.cuda_graphs == "on" or (cfg.cuda_graphs == "auto" and on_gpu)
         if cfg.num_threads:
             torch.set_num_threads(cfg.num_threads)
         if on_gpu:
