@@ -30,6 +30,7 @@ from benchmarks.accuracy_report import Results
 OUT = Path(__file__).resolve().parent / "results" / "accuracy"
 CLASSIC = ["kd", "fitnet", "at", "skd", "cwd", "ifvd", "dist"]
 UNET_REFERENCE = "unet-32"
+TARGET_METHODS = ("mpdnet+dual", "mpdnet", UNET_REFERENCE)
 PRESET_DATASETS = {"isic2017": "isic2017", "sipakmed": "sipakmed"}
 
 
@@ -157,15 +158,18 @@ def run_one(dataset: str, seed: int, method: Method, budget: Budget, work: Path)
 
 
 def plan(args: argparse.Namespace, budget: Budget, results: Results) -> list[tuple]:
-    """(dataset, seed, method) still to run, seed-major so one full seed finishes first."""
+    """(dataset, seed, method) still to run, in the order a time limit should cut last:
+    the methods the targets compare on every dataset and seed first, then the rest
+    dataset by dataset (the real set first by default), seed by seed."""
     methods = all_methods()
-    todo = []
-    for seed in range(args.seeds):
-        for dataset in args.datasets:
-            for label in args.methods:
-                if not results.done(dataset, seed, label, budget.key()):
-                    todo.append((dataset, seed, methods[label]))
-    return todo
+    todo = [
+        (dataset, seed, methods[label])
+        for dataset in args.datasets
+        for seed in range(args.seeds)
+        for label in args.methods
+        if not results.done(dataset, seed, label, budget.key())
+    ]
+    return sorted(todo, key=lambda item: item[2].label not in TARGET_METHODS)  # stable
 
 
 def execute(todo: list[tuple], budget: Budget, args: argparse.Namespace, results: Results) -> None:
@@ -183,26 +187,32 @@ def execute(todo: list[tuple], budget: Budget, args: argparse.Namespace, results
     def out_of_time() -> bool:
         return deadline is not None and time.monotonic() > deadline
 
-    # Teachers first, one per dataset and seed, so parallel runs only ever reuse them.
+    # Two waves: first one run per (dataset, seed) that trains the teacher, so that the
+    # second wave's runs only ever reuse stored teachers; each wave runs in parallel.
     first = {}
     for item in todo:
         if item[2].needs_teacher:
             first.setdefault(item[:2], item)
     rest = [item for item in todo if item not in first.values()]
-    for item in first.values():
-        if out_of_time():
-            break
-        report(run_one(*item, budget, args.work))
-    if args.jobs <= 1:
-        for item in rest:
-            if out_of_time():
-                break
-            report(run_one(*item, budget, args.work))
-        return
+    for wave in (list(first.values()), rest):
+        if args.jobs <= 1:
+            for item in wave:
+                if out_of_time():
+                    return
+                report(run_one(*item, budget, args.work))
+        else:
+            run_parallel(wave, budget, args, report, out_of_time)
+
+
+def run_parallel(wave: list[tuple], budget: Budget, args: argparse.Namespace, report, out_of_time):
+    """``args.jobs`` runs at a time in spawned processes; no new run starts after the time
+    limit (runs already going finish)."""
     import multiprocessing
 
+    if not wave or out_of_time():
+        return
     with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(run_one, *item, budget, args.work): item for item in rest}
+        futures = {pool.submit(run_one, *item, budget, args.work): item for item in wave}
         for future in as_completed(futures):
             if future.cancelled():
                 continue
@@ -228,7 +238,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--methods", help="comma-separated method labels (default: all)")
     p.add_argument("--seeds", type=int, help="seeds 0..N-1 (default 3; quick 1)")
     p.add_argument("--epochs", type=int, help="student epochs (default 10; quick 4)")
-    p.add_argument("--teacher-epochs", type=int, help="teacher epochs (default 30; quick 4)")
+    p.add_argument("--teacher-epochs", type=int, help="teacher epochs (default 20; quick 4)")
     p.add_argument("--size", type=int, help="square training size (default per dataset)")
     p.add_argument("--batch", type=int, help="batch size (default 16; quick 4)")
     p.add_argument("--counts", help="synthetic train,val,test images (quick: 32,16,16)")
@@ -249,7 +259,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="CPU threads per run (default: torch's; quick: 1, as tiny tensors gain little "
         "from a second thread and stall badly when another process holds a core)",
     )
-    p.add_argument("--jobs", type=int, help="runs in parallel (default 4 on GPU, 1 on CPU)")
+    p.add_argument("--jobs", type=int, help="runs in parallel (default 8 on GPU, 1 on CPU)")
     p.add_argument("--time-limit", type=float, help="minutes; no new runs after this")
     p.add_argument("--work", type=Path, help="folder for run folders (default: a temp folder)")
     p.add_argument("--fresh", action="store_true", help="ignore finished runs of a previous try")
@@ -262,15 +272,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     quick, on_gpu = args.quick, args.device.startswith("cuda")
     from distill.plugins.datasets.isic2017 import default_shared_root
 
-    real = "isic2017-cc0" if default_shared_root() or args.data_root else "synthetic-derm"
-    args.datasets = (args.datasets or ("synthetic-derm" if quick else real)).split(",")
+    synthetic = "synthetic-derm,synthetic-pap"
+    full = f"isic2017-cc0,{synthetic}" if default_shared_root() or args.data_root else synthetic
+    args.datasets = (args.datasets or ("synthetic-derm" if quick else full)).split(",")
     known = all_methods()
     args.methods = args.methods.split(",") if args.methods else list(known)
     unknown = [m for m in args.methods if m not in known]
     if unknown:
         p.error(f"unknown method(s) {unknown}; known: {', '.join(known)}")
     args.seeds = args.seeds or (1 if quick else 3)
-    args.jobs = args.jobs or (4 if on_gpu else 1)
+    args.jobs = args.jobs or (8 if on_gpu else 1)
     args.work = args.work or Path(tempfile.gettempdir()) / "distill-bench" / "accuracy"
     return args
 
@@ -292,7 +303,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         size=args.size or (64 if quick else None),
         epochs=args.epochs or (4 if quick else 10),
         teacher_epochs=args.teacher_epochs if args.teacher_epochs is not None else (
-            4 if quick else 30
+            4 if quick else 20
         ),
         batch=args.batch or (4 if quick else 16),
         teachers=tuple(args.teachers.split(",")),
