@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import tempfile
 import time
 import traceback
@@ -206,26 +207,38 @@ def execute(todo: list[tuple], budget: Budget, args: argparse.Namespace, results
 
 def run_parallel(wave: list[tuple], budget: Budget, args: argparse.Namespace, report, out_of_time):
     """``args.jobs`` runs at a time in spawned processes; no new run starts after the time
-    limit (runs already going finish)."""
+    limit (runs already going finish). Ctrl-C or SIGTERM ends the workers too: idle pool
+    workers never notice their parent's death and would live on."""
     import multiprocessing
 
     if not wave or out_of_time():
         return
     with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = {pool.submit(run_one, *item, budget, args.work): item for item in wave}
-        for future in as_completed(futures):
-            if future.cancelled():
-                continue
-            try:
-                report(future.result())
-            except Exception as err:  # a worker that died (killed, out of memory)
-                dataset, seed, method = futures[future]
-                report({"dataset": dataset, "seed": seed, "method": method.label,
-                        "budget": budget.key(), "error": f"{type(err).__name__}: {err}",
-                        "seconds": 0.0})  # fmt: skip
-            if out_of_time():
-                for f in futures:
-                    f.cancel()
+        try:
+            collect(futures, budget, report, out_of_time)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            for child in multiprocessing.active_children():
+                child.kill()  # an unfinished run is redone from scratch on the next try
+            raise
+
+
+def collect(futures: dict, budget: Budget, report, out_of_time) -> None:
+    """Report each run as it finishes; cancel the queued ones once out of time."""
+    for future in as_completed(futures):
+        if future.cancelled():
+            continue
+        try:
+            report(future.result())
+        except Exception as err:  # a worker that died (killed, out of memory)
+            dataset, seed, method = futures[future]
+            report({"dataset": dataset, "seed": seed, "method": method.label,
+                    "budget": budget.key(), "error": f"{type(err).__name__}: {err}",
+                    "seconds": 0.0})  # fmt: skip
+        if out_of_time():
+            for f in futures:
+                f.cancel()
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -294,6 +307,10 @@ def default_threads(quick: bool, device: str, jobs: int) -> int | None:
     return max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else None
 
 
+def _stop(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     os.environ.setdefault("DISTILL_QUIET", "1")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -346,4 +363,5 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, _stop)  # `timeout` or a scheduler: end like Ctrl-C
     main()

@@ -16,8 +16,10 @@ step() {  # step NAME SECONDS COMMAND...: time-boxed, logged, results packed aft
   local name=$1 limit=$2
   shift 2
   echo "=== $name (limit ${limit}s) $(date +%T)"
-  timeout "$limit" "$@" 2>&1 | tee "$res/$name.log" | tail -n 25
-  echo "=== $name exit ${PIPESTATUS[0]} $(date +%T)"
+  # to a file, not a pipe: a killed command's stray children must not keep the step waiting
+  timeout -k 10 "$limit" "$@" >"$res/$name.log" 2>&1
+  echo "=== $name exit $? $(date +%T)"
+  tail -n 25 "$res/$name.log"
   pack
 }
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$res/gpu.txt"

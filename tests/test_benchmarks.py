@@ -4,6 +4,11 @@ was measured, on what, and with which command; `distill bench` finds and runs th
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -106,6 +111,43 @@ def test_accuracy_suite_writes_the_table_and_resumes(tmp_path: Path) -> None:
     # A rerun with the same settings finds every run done and trains nothing.
     again = accuracy.main(args)
     assert [r["seconds"] for r in again["runs"]] == [r["seconds"] for r in data["runs"]]
+
+
+@pytest.mark.xdist_group("accuracy-sigterm")
+def test_sigterm_ends_a_parallel_accuracy_suite_and_its_workers(tmp_path: Path) -> None:
+    """`timeout` sends SIGTERM: the suite must exit and take its pool workers with it (idle
+    workers of a dead parent otherwise live on and hold the caller's output pipe open)."""
+    args = ["--quick", "--methods", "mpdnet,unext", "--size", "32", "--counts", "64,2,2"]
+    args += ["--epochs", "50", "--jobs", "2", "--out", tmp_path / "out", "--work", tmp_path]
+    env = {**os.environ, "DISTILL_QUIET": "1", "HF_HUB_OFFLINE": "1"}
+    suite = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.accuracy", *map(str, args)],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.glob("runs/*/config.yaml")):  # a worker is training
+        assert suite.poll() is None and time.monotonic() < deadline, suite.stdout.read()
+        time.sleep(0.2)
+    workers = child_pids(suite.pid)
+    assert workers
+    suite.send_signal(signal.SIGTERM)
+    suite.wait(timeout=30)
+    deadline = time.monotonic() + 30
+    while any(map(running, workers)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(map(running, workers)) and suite.returncode != 0
+
+
+def child_pids(pid: int) -> list[int]:
+    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie (a container's init may never reap orphans)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
 
 
 def test_data_suite_compares_both_pipelines(tmp_path: Path) -> None:
