@@ -19,8 +19,19 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+LOG_WIDTH = 160  # a log file or pipe has no width; rich's 80-column default cuts tables
+
+
+def make_console(stderr: bool = False) -> Console:
+    """A console that renders whole tables when its output goes to a file or a pipe."""
+    console = Console(stderr=stderr)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = LOG_WIDTH
+    return console
+
+
+console = make_console()
+err_console = make_console(stderr=True)
 
 DEBUG_ENV = "DISTILL_DEBUG"
 

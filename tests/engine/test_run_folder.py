@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import yaml
 from PIL import Image
 from safetensors.torch import load_file
-from tiny_run import WITH_TEACHER, cli, metric_rows
+from tiny_run import NO_TEACHER, WITH_TEACHER, cli, metric_rows, spawn
 
 from distill.core.config import RunConfig
 
@@ -88,3 +89,16 @@ def test_exported_student_has_no_connectors(tmp_path):
     best = __import__("torch").load(tmp_path / "r" / "best.pt", weights_only=True)
     assert set(exported) == set(best["model"])
     assert any("connector" in k or "adapt" in k for k in best["suite"]), sorted(best["suite"])
+
+
+def test_metrics_table_is_whole_when_output_goes_to_a_log(tmp_path):
+    """A pipe or log file has no width: tables must not be cut to rich's 80 columns."""
+    env_columns = os.environ.pop("COLUMNS", None)
+    try:
+        run = spawn("run", *NO_TEACHER, "--out", tmp_path, "--epochs", "1")
+        out, err = run.communicate(timeout=300)
+    finally:
+        if env_columns is not None:
+            os.environ["COLUMNS"] = env_columns
+    assert run.returncode == 0, err
+    assert "test metrics" in out and "mDice" in out and "…" not in out
