@@ -30,6 +30,19 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
 
 
 @pytest.fixture
+def tiny_swin() -> dict:
+    """Swin backbone sizes small enough to build and run many times on 2 CPU cores (the real
+    defaults are checked separately, on the meta device, where they cost nothing)."""
+    return dict(embed_dim=16, depths=[1, 1, 1, 1], num_heads=[1, 1, 1, 1])
+
+
+@pytest.fixture
+def tiny_swin_params(tiny_swin: dict) -> dict:
+    """A whole tiny Swin teacher: the backbone above and a narrow decoder."""
+    return dict(tiny_swin, decoder_channels=16)
+
+
+@pytest.fixture
 def isic_sample() -> Path:
     root = shared_data() / "isic2017-cc0"
     if not root.is_dir():

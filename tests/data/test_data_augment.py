@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from distill.core.config import AugmentParams
-from distill.plugins.datasets.augment import BatchAugment, sampling_grid
+from distill.plugins.datasets.augment import BatchAugment, affine_matrices, sampling_grid
 
 MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
@@ -72,8 +72,8 @@ def test_fused_geometry_is_flip_then_affine():
     params = AugmentParams(rotate=30, affine_p=0.6, color_p=0.0)
     images, masks = blocky_batch(8)
     out_images, out_masks = BatchAugment(params)(images, masks, torch.Generator().manual_seed(4))
-    hflip, vflip, use_affine, m = BatchAugment(params).affine_matrices(
-        8, (64, 64), torch.Generator().manual_seed(4)
+    hflip, vflip, use_affine, m = affine_matrices(
+        params, 8, (64, 64), torch.Generator().manual_seed(4)
     )
     assert hflip.any() and vflip.any() and use_affine.any() and not use_affine.all()
     flipped_images, flipped_masks = images.clone(), masks.clone()

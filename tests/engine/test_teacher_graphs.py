@@ -17,22 +17,22 @@ from distill.core.engine.teacher_graphs import GraphedTeacher, graph_teachers
 from distill.core.errors import ConfigError
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
-TINY_SWIN = dict(embed_dim=16, depths=[1, 1, 1, 1], num_heads=[1, 1, 1, 1], decoder_channels=16)
 
 
-def test_cuda_graphs_on_a_cpu_is_a_config_error_and_auto_stays_off():
+def test_cuda_graphs_on_a_cpu_is_a_config_error_and_auto_stays_off(tiny_swin_params):
     with pytest.raises(ConfigError, match="cuda_graphs"):
         Runtime(RuntimeConfig(device="cpu", cuda_graphs="on"))
     assert Runtime(RuntimeConfig(device="cpu", cuda_graphs="auto")).cuda_graphs is False
-    teacher = distill.create("teacher", "swin", img_size=[64, 64], **TINY_SWIN)
+    teacher = distill.create("teacher", "swin", img_size=[64, 64], **tiny_swin_params)
     assert graph_teachers([teacher], enabled=False) == [teacher]
 
 
 @needs_cuda
 @pytest.mark.parametrize("bf16", [False, True])
-def test_graphed_teacher_matches_eager_for_new_batches_and_shapes(bf16):
+def test_graphed_teacher_matches_eager_for_new_batches_and_shapes(bf16, tiny_swin_params):
     torch.manual_seed(0)
-    teacher = distill.create("teacher", "swin", img_size=[64, 64], **TINY_SWIN).cuda().eval()
+    teacher = distill.create("teacher", "swin", img_size=[64, 64], **tiny_swin_params)
+    teacher = teacher.cuda().eval()
     teacher.requires_grad_(False)
     graphed = GraphedTeacher(teacher)
     amp = torch.autocast("cuda", dtype=torch.bfloat16, enabled=bf16)

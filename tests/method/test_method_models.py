@@ -14,7 +14,6 @@ from distill.plugins.teachers.swin import window_for
 
 FUSIONS = ["selective", "concat", "add", "attention-gate"]
 SIZES = [(256, 256), (192, 256)]
-TINY_SWIN = dict(embed_dim=16, depths=[1, 1, 1, 1], num_heads=[1, 1, 1, 1])
 
 
 def size_at_256(kind: str, name: str, **params) -> tuple[float, float]:
@@ -112,9 +111,9 @@ def test_swin_window_and_size_checks():
         distill.create("teacher", "swin", img_size=(250, 256))
 
 
-def test_swin_weights_file_full_model_checkpoint(tmp_path):
+def test_swin_weights_file_full_model_checkpoint(tmp_path, tiny_swin):
     source = timm.create_model(
-        "swin_tiny_patch4_window7_224", img_size=(192, 256), window_size=(6, 8), **TINY_SWIN
+        "swin_tiny_patch4_window7_224", img_size=(192, 256), window_size=(6, 8), **tiny_swin
     )
     path = tmp_path / "swin.pth"
     torch.save(source.state_dict(), path)
@@ -124,7 +123,7 @@ def test_swin_weights_file_full_model_checkpoint(tmp_path):
         img_size=(192, 256),
         weights_file=str(path),
         decoder_channels=8,
-        **TINY_SWIN,
+        **tiny_swin,
     )
     loaded = teacher.backbone.net.state_dict()
     for key, value in source.state_dict().items():
@@ -138,12 +137,12 @@ def test_swin_weights_file_full_model_checkpoint(tmp_path):
     )
 
 
-def test_swin_weights_file_from_another_window_size_is_adapted(tmp_path):
-    source = timm.create_model("swin_tiny_patch4_window7_224", **TINY_SWIN)  # window 7
+def test_swin_weights_file_from_another_window_size_is_adapted(tmp_path, tiny_swin):
+    source = timm.create_model("swin_tiny_patch4_window7_224", **tiny_swin)  # window 7
     path = tmp_path / "swin_w7.pth"
     torch.save(source.state_dict(), path)
     teacher = distill.create(
-        "teacher", "swin", weights_file=str(path), decoder_channels=8, **TINY_SWIN
+        "teacher", "swin", weights_file=str(path), decoder_channels=8, **tiny_swin
     )  # 256x256: window 8
     loaded = teacher.backbone.net.state_dict()
     assert torch.equal(

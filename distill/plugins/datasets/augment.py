@@ -77,24 +77,16 @@ class BatchAugment(nn.Module):
         x = images if images.is_floating_point() else images.float()
         x, masks = self._geometric(x, masks, gen, p)
         if p.elastic_p > 0:
-            x, masks = self._elastic(x, masks, gen)
+            x, masks = self._elastic(x, masks, gen, p)
         return self._colour(x, scale, gen, p, mean, std), masks.long()
 
     # ------------------------------------------------------------------------ geometry
-
-    def affine_matrices(
-        self, batch: int, size: tuple[int, int], gen: torch.Generator
-    ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        """Per sample: horizontal flip, vertical flip (bool), whether the affine jitter is
-        used (bool), and its (B, 2, 3) pixel-space matrix from the flipped source to the
-        output (rotation and zoom about the centre, then shift); float32 on the CPU."""
-        return _affine_matrices(self.params, batch, size, gen)
 
     def _geometric(self, x: Tensor, masks: Tensor, gen: torch.Generator, p: AugmentParams):
         if p.hflip == 0 and p.vflip == 0 and p.affine_p == 0:
             return x, masks
         size = (x.shape[-2], x.shape[-1])
-        hflip, vflip, use_affine, m = _affine_matrices(p, x.shape[0], size, gen)
+        hflip, vflip, use_affine, m = affine_matrices(p, x.shape[0], size, gen)
         if not (hflip | vflip | use_affine).any():
             return x, masks
         grid = sampling_grid(m, size, hflip, vflip, x.device).to(x.dtype)
@@ -108,9 +100,9 @@ class BatchAugment(nn.Module):
         )
         return x, warped[:, 0]  # whole numbers already: nearest only copies class ids
 
-    def _elastic(self, images: Tensor, masks: Tensor, gen: torch.Generator):
+    def _elastic(self, images: Tensor, masks: Tensor, gen: torch.Generator, p: AugmentParams):
         b, _, h, w = images.shape
-        chosen = torch.rand(b, generator=gen) < self.params.elastic_p
+        chosen = torch.rand(b, generator=gen) < p.elastic_p
         noise = (torch.rand(b, 2, h, w, generator=gen) * 2 - 1) * chosen[:, None, None, None]
         noise = noise.to(images.device, images.dtype)
         kernel, sigma, alpha = (33, 33), (8.0, 8.0), (1.0, 1.0)
@@ -160,8 +152,11 @@ class BatchAugment(nn.Module):
         bias = (-mu / sigma).to(dev, dt).expand(b, c)
         if p.color_p > 0:
             channel_means = x.mean(dim=(2, 3)) * scale  # (B, C) in [0, 1] units
-            gray = channel_means @ torch.tensor(GRAY, device=dev, dtype=dt) if c == 3 else None
-            gray = channel_means.mean(dim=1) if gray is None else gray
+            gray = (
+                channel_means @ torch.tensor(GRAY, device=dev, dtype=dt)
+                if c == 3
+                else channel_means.mean(dim=1)
+            )
             bias = bias + (shift / sigma).to(dev, dt) * gray.view(b, 1)
         # one batched multiply-add over (B, C, H*W); the result is a fresh contiguous tensor
         out = torch.baddbmm(bias.view(b, c, 1), matrix, x.reshape(b, c, h * w)).view(b, c, h, w)
@@ -185,9 +180,12 @@ class BatchAugment(nn.Module):
         return torch.linalg.inv(yiq) @ rot @ yiq @ sat
 
 
-def _affine_matrices(
+def affine_matrices(
     p: AugmentParams, batch: int, size: tuple[int, int], gen: torch.Generator
 ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """Per sample: horizontal flip, vertical flip (bool), whether the affine jitter is used
+    (bool), and its (B, 2, 3) pixel-space matrix from the flipped source to the output
+    (rotation and zoom about the centre, then shift); float32 on the CPU."""
     h, w = size
 
     def uniform(lo: float, hi: float) -> Tensor:
