@@ -22,10 +22,9 @@ import torch
 from PIL import Image
 
 from benchmarks.environment import environment, environment_line
+from distill.core.interfaces import IMAGENET_MEAN, IMAGENET_STD
 
 OUT = Path(__file__).resolve().parent / "results" / "data"
-MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
-STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
 
 
 def source_files(tmp: Path, n: int) -> tuple[list[tuple[Path, Path]], str]:
@@ -69,7 +68,7 @@ class FileDataset(torch.utils.data.Dataset):
                 ),
                 v2.RandomApply([v2.ColorJitter(0.15, 0.15, 0.1, 0.02)], p=0.8),
                 v2.ToDtype(torch.float32, scale=True),
-                v2.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]),
+                v2.Normalize(list(IMAGENET_MEAN), list(IMAGENET_STD)),
             ]
         )
 
@@ -102,22 +101,17 @@ def time_dataloader(pairs, size: int, batch: int, workers: int) -> float:
 
 
 def time_cached(arrays, batch: int, device: str) -> float:
+    """The engine's own path: ``DeviceSplit`` (uint8 NCHW moved to the device once, before
+    training) and ``TrainBatches`` (gather, then one call augments, scales, normalises)."""
     from distill.core.config import AugmentParams
-    from distill.plugins.datasets.augment import BatchAugment
+    from distill.core.engine.batches import DeviceSplit, TrainBatches
+    from distill.core.interfaces import Dataset
 
-    augment = BatchAugment(AugmentParams())
-    # as the engine's DeviceSplit: uint8 NCHW kept on the device, built once before training
-    images = torch.from_numpy(np.ascontiguousarray(arrays.images)).permute(0, 3, 1, 2)
-    images = images.contiguous().to(device)
-    masks = torch.from_numpy(np.ascontiguousarray(arrays.masks)).to(device)
-    mean, std = MEAN.flatten().tolist(), STD.flatten().tolist()
+    split = DeviceSplit(arrays, Dataset, torch.device(device))  # ImageNet mean/std defaults
+    batches = TrainBatches(split, batch, AugmentParams(), seed=0)
     start, seen = time.perf_counter(), 0
-    order = torch.randperm(len(arrays), device=device)
-    for i in range(0, len(arrays), batch):
-        idx = order[i : i + batch]
-        # as TrainBatches: gather uint8, then one call augments, scales and normalises
-        x, y = augment(images.index_select(0, idx), masks.index_select(0, idx), mean=mean, std=std)
-        seen += x.shape[0]
+    for images, _ in batches.epoch():
+        seen += images.shape[0]
     if device.startswith("cuda"):
         torch.cuda.synchronize()
     return seen / (time.perf_counter() - start)
