@@ -105,6 +105,12 @@ class TrainConfig(Section):
     loss: LossConfig = Field(default_factory=LossConfig)
     early_stop: int | None = Field(None, ge=1, description="epochs without val mDice gain")
     steps_per_epoch: int | None = Field(None, ge=1, description="cap steps per epoch")
+    checkpoint_every: int = Field(
+        1,
+        ge=0,
+        description="epochs between resumable checkpoints; 0: only at the end and when "
+        "interrupted (large models write GBs per checkpoint)",
+    )
 
 
 class TeacherTrainConfig(TrainConfig):

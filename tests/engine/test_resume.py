@@ -60,7 +60,8 @@ def test_sigterm_saves_mid_epoch_and_resume_is_exact(tmp_path):
         tmp_path,
     ]
     assert cli("run", *args, "--name", "straight", "--quiet") == 0
-    proc = spawn("run", *args, "--name", "stopped")
+    # No epoch checkpoints: what the interrupt writes (last and the pending best) must suffice.
+    proc = spawn("run", *args, "--set", "train.checkpoint_every=0", "--name", "stopped")
     stopped = tmp_path / "stopped"
     wait_for(lambda: len(metric_rows(stopped)) >= 1, proc)
     proc.send_signal(signal.SIGTERM)
@@ -75,3 +76,34 @@ def test_sigterm_saves_mid_epoch_and_resume_is_exact(tmp_path):
     w1 = torch.load(tmp_path / "straight" / "best.pt", weights_only=True)["model"]
     w2 = torch.load(stopped / "best.pt", weights_only=True)["model"]
     assert all(torch.allclose(w1[k].float(), w2[k].float(), atol=1e-6) for k in w1)
+
+
+@pytest.mark.parametrize("every, expected_last_writes", [(0, 1), (2, 2)])
+def test_checkpoint_every_writes_less_and_trains_the_same(
+    tmp_path, monkeypatch, every, expected_last_writes
+):
+    import distill.core.engine.loop as loop
+
+    writes: list[str] = []
+    real_save = loop.save_atomic
+
+    def counting_save(blob, path):
+        writes.append(path.name)
+        real_save(blob, path)
+
+    args = [*NO_TEACHER, "--out", tmp_path, "--quiet"]
+    assert cli("run", *args, "--name", "every-epoch") == 0
+    monkeypatch.setattr(loop, "save_atomic", counting_save)
+    assert cli("run", *args, "--name", "sparse", "--set", f"train.checkpoint_every={every}") == 0
+
+    assert writes.count("last.pt") == expected_last_writes  # 3 epochs: the end (+ epoch 2)
+    assert 1 <= writes.count("best.pt") <= expected_last_writes
+    assert load_checkpoint(tmp_path / "sparse" / "last.pt")["loop"]["epoch"] == 3
+    dense, sparse = tmp_path / "every-epoch", tmp_path / "sparse"
+    assert final_summary(sparse) == final_summary(dense)
+    best_dense = torch.load(dense / "best.pt", weights_only=True)
+    best_sparse = torch.load(sparse / "best.pt", weights_only=True)
+    assert best_sparse["epoch"] == best_dense["epoch"]
+    assert all(
+        torch.equal(best_dense["model"][k], best_sparse["model"][k]) for k in best_dense["model"]
+    )

@@ -146,6 +146,14 @@ def fit(
             blob["suite"] = stage.suite.state_dict()
         save_atomic(blob, path)
 
+    pending_best: dict[str, Any] | None = None  # best weights not yet on disk
+
+    def flush_best() -> None:
+        nonlocal pending_best
+        if pending_best is not None and ranks.main:
+            save_atomic(pending_best, stage.best_path)
+        pending_best = None
+
     forward_model = ranks.wrap(stage.model, runtime.device)  # DDP under torchrun
     progress.stage(stage.name, cfg.epochs, state["epoch"])
     stopped_early = False
@@ -185,6 +193,7 @@ def fit(
                 progress.step(images.shape[0], info)
                 if stop["signal"] is not None:
                     state["running"] = {k: float(v) for k, v in running.items()}
+                    flush_best()  # the best file must agree with the state resumed from
                     checkpoint(stage.last_path)
                     raise Interrupted(
                         f"{signal.Signals(stop['signal']).name}: saved {stage.last_path} at "
@@ -202,17 +211,14 @@ def fit(
                 state["stale"] += 1
             state.update(epoch=epoch + 1, step=0, running={}, count=0)
             epoch_generator = stage.batches.generator.get_state()
+            stopping = bool(cfg.early_stop and state["stale"] >= cfg.early_stop)
+            every = cfg.checkpoint_every
+            due = stopping or epoch + 1 == cfg.epochs or bool(every and (epoch + 1) % every == 0)
             if improved and ranks.main:
-                save_atomic(
-                    {
-                        "model": stage.model.state_dict(),
-                        "epoch": epoch,
-                        "score": score,
-                        **({"suite": stage.suite.state_dict()} if stage.suite else {}),
-                    },
-                    stage.best_path,
-                )
-            checkpoint(stage.last_path)
+                pending_best = best_weights(stage, epoch, score, copy=not due)
+            if due:
+                flush_best()
+                checkpoint(stage.last_path)
             if ranks.main:
                 log(row)
             if on_epoch is not None:
@@ -221,11 +227,25 @@ def fit(
                 f"epoch {epoch + 1}: loss {row['loss/total']:.4f}  "
                 f"val mDice {score:.4f}  best {state['best']:.4f}"
             )
-            if cfg.early_stop and state["stale"] >= cfg.early_stop:
+            if stopping:
                 stopped_early = True
                 progress.note(f"{stage.name}: early stop after {epoch + 1} epochs")
                 break
     return StageResult(state["best"], state["best_epoch"], state["epoch"], stopped_early)
+
+
+def best_weights(stage: Stage, epoch: int, score: float, copy: bool) -> dict[str, Any]:
+    """The best-checkpoint blob; ``copy`` detaches it (on the CPU) from the weights that go
+    on training, for a write that waits until the next checkpoint."""
+
+    def state(module: nn.Module) -> dict[str, Tensor]:
+        weights = module.state_dict()
+        return {k: v.detach().to("cpu", copy=True) for k, v in weights.items()} if copy else weights
+
+    blob: dict[str, Any] = {"model": state(stage.model), "epoch": epoch, "score": score}
+    if stage.suite is not None:
+        blob["suite"] = state(stage.suite)
+    return blob
 
 
 def train_step(
