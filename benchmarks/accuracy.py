@@ -16,13 +16,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import tempfile
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,10 @@ CLASSIC = ["kd", "fitnet", "at", "skd", "cwd", "ifvd", "dist"]
 UNET_REFERENCE = "unet-32"
 TARGET_METHODS = ("mpdnet+dual", "mpdnet", UNET_REFERENCE)
 PRESET_DATASETS = {"isic2017": "isic2017", "sipakmed": "sipakmed"}
+# Full mode on one GPU: 8 runs at a time share it, and each small model's step is bound by
+# kernel launches, so the grid's cost is its number of steps. Batch 32 and these synthetic
+# counts (5 steps an epoch; the real sample gives 10) are what fits 8 minutes.
+FULL_COUNTS = (160, 40, 80)
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,7 @@ class Method:
     label: str
     student: dict[str, Any]
     distillers: tuple[str, ...] = ("none",)
+    overrides: tuple[str, ...] = ()  # a variant's PATH=VALUE, applied after the budget's
 
     @property
     def needs_teacher(self) -> bool:
@@ -60,6 +66,23 @@ def all_methods() -> dict[str, Method]:
         *[Method(n, {"name": n}) for n in registry().names("student") if n != "mpdnet"],
     ]
     return {m.label: m for m in methods}
+
+
+VARIANT_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+def parse_variant(text: str, methods: dict[str, Method]) -> Method:
+    """``NAME=BASE PATH=VALUE ...``: method BASE with config overrides, labelled BASE@NAME,
+    so a loss-weight or scale sweep lands in the same table as the method it varies."""
+    head, *overrides = text.split()
+    name, _, base = head.partition("=")
+    if not VARIANT_NAME.fullmatch(name):
+        raise ValueError(f"variant name {name!r}: use letters, digits, '_', '.', '-'")
+    if base not in methods:
+        raise ValueError(f"variant {name}: unknown base method {base!r}")
+    if not overrides or any("=" not in o for o in overrides):
+        raise ValueError(f"variant {name}: give one or more PATH=VALUE after {base}")
+    return replace(methods[base], label=f"{base}@{name}", overrides=tuple(overrides))
 
 
 @dataclass
@@ -106,7 +129,9 @@ def run_config(dataset: str, seed: int, method: Method, budget: Budget, work: Pa
     from distill.core.config import build_config
 
     size = budget.size_for(dataset)
-    recipe = {"epochs": budget.epochs, "batch_size": budget.batch}
+    # The suite resumes run by run, so per-epoch checkpoints (GBs for the big baselines)
+    # would only cost time: each stage writes its checkpoint once, at the end.
+    recipe = {"epochs": budget.epochs, "batch_size": budget.batch, "checkpoint_every": 0}
     if budget.steps_per_epoch:
         recipe["steps_per_epoch"] = budget.steps_per_epoch
     return build_config(
@@ -120,10 +145,15 @@ def run_config(dataset: str, seed: int, method: Method, budget: Budget, work: Pa
             "distillers": list(method.distillers),
             "train": recipe,
             "teacher_train": {**recipe, "epochs": budget.teacher_epochs},
-            "eval": {"overlays": 0},
-            "runtime": {"device": budget.device, "num_threads": budget.threads},
+            "eval": {"overlays": 0, "batch_size": 64},  # fewer launches; same scores
+            # frozen teachers replayed from CUDA graphs on a GPU (fewer launches)
+            "runtime": {
+                "device": budget.device,
+                "num_threads": budget.threads,
+                "cuda_graphs": "auto",
+            },
         },
-        list(budget.overrides),
+        [*budget.overrides, *method.overrides],
     )
 
 
@@ -135,7 +165,7 @@ def run_one(dataset: str, seed: int, method: Method, budget: Budget, work: Path)
     from distill.core.plugins import registry
 
     row: dict[str, Any] = {"dataset": dataset, "seed": seed, "method": method.label}
-    row["budget"] = budget.key()
+    row.update(budget=budget.key(), method_overrides=list(method.overrides))
     start = time.perf_counter()
     try:
         cfg = run_config(dataset, seed, method, budget, work)
@@ -162,13 +192,12 @@ def plan(args: argparse.Namespace, budget: Budget, results: Results) -> list[tup
     """(dataset, seed, method) still to run, in the order a time limit should cut last:
     the methods the targets compare on every dataset and seed first, then the rest
     dataset by dataset (the real set first by default), seed by seed."""
-    methods = all_methods()
     todo = [
-        (dataset, seed, methods[label])
+        (dataset, seed, args.catalog[label])
         for dataset in args.datasets
         for seed in range(args.seeds)
         for label in args.methods
-        if not results.done(dataset, seed, label, budget.key())
+        if not results.done(dataset, seed, args.catalog[label], budget.key())
     ]
     return sorted(todo, key=lambda item: item[2].label not in TARGET_METHODS)  # stable
 
@@ -249,12 +278,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--datasets", "--dataset", help="comma-separated dataset names")
     p.add_argument("--data-root", help="dataset folder (isic2017, sipakmed, isic2017-cc0)")
     p.add_argument("--methods", help="comma-separated method labels (default: all)")
+    p.add_argument(
+        "--variant",
+        dest="variants",
+        action="append",
+        default=[],
+        metavar="'NAME=BASE PATH=VALUE ...'",
+        help="also run method BASE with these overrides, as BASE@NAME (repeatable), e.g. "
+        "'coarse=mpdnet+dual distiller.dual.strides=[16,32]'",
+    )
     p.add_argument("--seeds", type=int, help="seeds 0..N-1 (default 3; quick 1)")
     p.add_argument("--epochs", type=int, help="student epochs (default 10; quick 4)")
-    p.add_argument("--teacher-epochs", type=int, help="teacher epochs (default 20; quick 4)")
+    p.add_argument("--teacher-epochs", type=int, help="teacher epochs (default 30; quick 4)")
     p.add_argument("--size", type=int, help="square training size (default per dataset)")
-    p.add_argument("--batch", type=int, help="batch size (default 16; quick 4)")
-    p.add_argument("--counts", help="synthetic train,val,test images (quick: 32,16,16)")
+    p.add_argument("--batch", type=int, help="batch size (default 32; quick 4)")
+    p.add_argument(
+        "--counts", help="synthetic train,val,test images (default 160,40,80; quick 32,16,16)"
+    )
     p.add_argument("--steps-per-epoch", type=int, help="cap steps per epoch")
     p.add_argument("--teachers", default="swin", help="teacher names, comma-separated")
     p.add_argument(
@@ -293,6 +333,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     unknown = [m for m in args.methods if m not in known]
     if unknown:
         p.error(f"unknown method(s) {unknown}; known: {', '.join(known)}")
+    args.catalog = dict(known)
+    for text in args.variants:
+        try:
+            variant = parse_variant(text, known)
+        except ValueError as err:
+            p.error(f"--variant {text!r}: {err}")
+        args.catalog[variant.label] = variant
+        args.methods.append(variant.label)
     args.seeds = args.seeds or (1 if quick else 3)
     args.jobs = args.jobs or (8 if on_gpu else 1)
     args.work = args.work or Path(tempfile.gettempdir()) / "distill-bench" / "accuracy"
@@ -305,6 +353,21 @@ def default_threads(quick: bool, device: str, jobs: int) -> int | None:
     if not device.startswith("cuda"):
         return 1 if quick else None
     return max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else None
+
+
+def check_variants(args: argparse.Namespace, budget: Budget) -> None:
+    """A variant's overrides are validated before anything trains, not run by run."""
+    from distill.core.config import resolve
+    from distill.core.errors import DistillError
+    from distill.core.plugins import registry
+
+    for label in args.methods:
+        method = args.catalog[label]
+        if method.overrides:
+            try:
+                resolve(run_config(args.datasets[0], 0, method, budget, args.work), registry())
+            except DistillError as err:
+                raise SystemExit(f"--variant {label}: {err}") from None
 
 
 def _stop(signum: int, frame: Any) -> None:
@@ -320,14 +383,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         size=args.size or (64 if quick else None),
         epochs=args.epochs or (4 if quick else 10),
         teacher_epochs=args.teacher_epochs if args.teacher_epochs is not None else (
-            4 if quick else 20
+            4 if quick else 30
         ),
-        batch=args.batch or (4 if quick else 16),
+        batch=args.batch or (4 if quick else 32),
         teachers=tuple(args.teachers.split(",")),
         device=args.device,
         counts=tuple(int(c) for c in args.counts.split(","))
         if args.counts
-        else ((32, 16, 16) if quick else None),
+        else ((32, 16, 16) if quick else FULL_COUNTS),
         data_root=args.data_root,
         steps_per_epoch=args.steps_per_epoch,
         overrides=tuple(args.overrides),
@@ -339,6 +402,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "mode": "quick" if quick else "full",
         "datasets": args.datasets,
         "methods": args.methods,
+        "variants": {m: list(args.catalog[m].overrides) for m in args.methods if "@" in m},
         "seeds": args.seeds,
         "jobs": args.jobs,
         "time_limit_min": args.time_limit,
@@ -350,6 +414,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             argv=None if argv is None else ["python", "-m", "benchmarks.accuracy", *argv],
         ),
     }
+    check_variants(args, budget)
     results = Results(args.work, args.out, settings, args.fresh)
     todo = plan(args, budget, results)
     print(f"accuracy ({settings['mode']}): {len(todo)} runs to do on {args.datasets}, "

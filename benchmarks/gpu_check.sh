@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# The GPU measurements of benchmarks/results/*/h200_* in one script sized for a 10-minute
-# lease of a GPU machine whose Python lacks pydantic and kornia (carried as wheels in .whl/)
-# and that sees the real ISIC sample only when it is copied into .isic/data/.
-# Usage: bash benchmarks/gpu_check.sh OUT   (everything lands in OUT/gpu_results.tar.gz)
+# The GPU measurements of benchmarks/results/*/h200_* as steps sized for a 10-minute lease
+# of a GPU machine whose Python lacks pydantic and kornia (carried as wheels in .whl/) and
+# that sees the real ISIC sample only when it is copied into .isic/data/.
+# Usage: bash benchmarks/gpu_check.sh OUT [STEP ...]   (default: every step; everything
+# lands in OUT/gpu_results.tar.gz, packed again after each step)
+# Steps: tests, accuracy (full mode, must end within 8 minutes), sweep (dual's loss weights
+# and strides on the real sample, reusing accuracy's teachers), speed, data.
 set -u
 out=${1:?output folder}
+shift
+steps=${*:-tests accuracy sweep speed data}
 res=/tmp/gpu-results
 mkdir -p "$res"
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
@@ -23,15 +28,27 @@ step() {  # step NAME SECONDS COMMAND...: time-boxed, logged, results packed aft
   pack
 }
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$res/gpu.txt"
-step tests 75 python3 -m pytest -q -p no:cacheprovider -o addopts="" \
-  tests/engine/test_teacher_graphs.py tests/data/test_data_augment.py
-step speed 80 python3 -m benchmarks.speed --device cuda --models mpdnet,swin,unet \
-  --repeats 3 --out "$res/speed"
-step speed_graphs 45 python3 -m benchmarks.speed --device cuda --skip-models \
-  --set runtime.cuda_graphs=on --out "$res/speed_graphs"
-step speed_graphs_b64 50 python3 -m benchmarks.speed --device cuda --skip-models \
-  --batch 64 --set runtime.cuda_graphs=on --out "$res/speed_graphs_b64"
-step data 30 python3 -m benchmarks.data --out "$res/data"
-step accuracy 270 python3 -m benchmarks.accuracy --device cuda --time-limit 3.25 \
-  --out "$res/accuracy" --work /tmp/acc-runs
+accuracy=(python3 -m benchmarks.accuracy --device cuda --work /tmp/acc-runs)
+for s in $steps; do
+  case $s in
+    tests) step tests 75 python3 -m pytest -q -p no:cacheprovider -o addopts="" \
+      tests/engine/test_teacher_graphs.py tests/data/test_data_augment.py ;;
+    # no new run after 7 minutes: what is cut shows in the table as a partial status
+    accuracy) step accuracy 500 "${accuracy[@]}" --time-limit 7 --out "$res/accuracy" ;;
+    sweep) step sweep 150 "${accuracy[@]}" --datasets isic2017-cc0 \
+      --methods mpdnet,mpdnet+dual --time-limit 1.5 --out "$res/dual_sweep" \
+      --variant "coarse=mpdnet+dual distiller.dual.strides=[16,32]" \
+      --variant "light=mpdnet+dual distiller.dual.weight_feature=0.2 distiller.dual.weight_context=0.2" \
+      --variant "coarse-light=mpdnet+dual distiller.dual.strides=[16,32] distiller.dual.weight_feature=0.2 distiller.dual.weight_context=0.2" \
+      --variant "logits-only=mpdnet+dual distiller.dual.weight_feature=0 distiller.dual.weight_context=0" ;;
+    speed) step speed 80 python3 -m benchmarks.speed --device cuda --models mpdnet,swin,unet \
+        --repeats 3 --out "$res/speed"
+      step speed_b64 70 python3 -m benchmarks.speed --device cuda --skip-models --batch 64 \
+        --out "$res/speed_b64"
+      step speed_b64_graphs 70 python3 -m benchmarks.speed --device cuda --skip-models \
+        --batch 64 --set runtime.cuda_graphs=on --out "$res/speed_b64_graphs" ;;
+    data) step data 30 python3 -m benchmarks.data --out "$res/data" ;;
+    *) echo "unknown step $s" ;;
+  esac
+done
 exit 0

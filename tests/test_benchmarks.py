@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import torch
+import yaml
 
 from benchmarks import accuracy, data, size, speed  # importable: pythonpath is the repo
 from distill.cli.app import run_app
@@ -111,6 +112,60 @@ def test_accuracy_suite_writes_the_table_and_resumes(tmp_path: Path) -> None:
     # A rerun with the same settings finds every run done and trains nothing.
     again = accuracy.main(args)
     assert [r["seconds"] for r in again["runs"]] == [r["seconds"] for r in data["runs"]]
+
+
+def test_accuracy_variants_join_the_table_and_are_chosen_on_validation(
+    tmp_path: Path, tiny_swin_params: dict
+) -> None:
+    out, work = tmp_path / "out", tmp_path / "work"
+    args = ["--quick", "--methods", "mpdnet,mpdnet+dual", "--size", "64", "--counts", "4,2,2"]
+    args += ["--batch", "2", "--epochs", "1", "--teacher-epochs", "1"]
+    args += [f"--set=teacher.{k}={json.dumps(v)}" for k, v in tiny_swin_params.items()]
+    args += ["--variant", "coarse=mpdnet+dual distiller.dual.strides=[16,32]"]
+    args += ["--out", str(out), "--work", str(work)]
+    result = accuracy.main(args)
+    table = result["tables"]["synthetic-derm"]
+    labels = [r["method"] for r in table]
+    assert labels == ["swin (teacher)", "mpdnet", "mpdnet+dual", "mpdnet+dual@coarse"]
+    variant = next(r for r in result["runs"] if r["method"] == "mpdnet+dual@coarse")
+    assert variant["method_overrides"] == ["distiller.dual.strides=[16,32]"]
+    resolved = yaml.safe_load((Path(variant["run_dir"]) / "config.yaml").read_text())
+    assert resolved["distillers"][0]["strides"] == [16, 32]
+    markdown = (out / "accuracy.md").read_text()
+    assert "| mpdnet+dual@coarse | distiller.dual.strides=[16,32] |" in markdown
+    assert "| mpdnet+dual | (defaults) |" in markdown
+    duals = [r for r in table if r["method"].startswith("mpdnet+dual")]
+    picked = max(duals, key=lambda r: r["val_mDice"])
+    (check,) = [c for c in result["checks"] if c["check"].startswith("validation-selected")]
+    assert check["detail"].startswith(f"{picked['method']}, best val mDice")
+    # The same label with other overrides is a different run, not one already done.
+    catalog = accuracy.all_methods()
+    other = accuracy.parse_variant("coarse=mpdnet+dual distiller.dual.strides=[32]", catalog)
+    from benchmarks.accuracy_report import Results
+
+    rows = Results(work, out, result["settings"], fresh=False)
+    budget = result["settings"]["budget"]
+    assert rows.done("synthetic-derm", 0, catalog["mpdnet+dual"], budget)
+    assert not rows.done("synthetic-derm", 0, other, budget)
+
+
+@pytest.mark.parametrize(
+    "variant, message",
+    [
+        ("x=nosuch a=1", "unknown base method 'nosuch'"),
+        ("x=mpdnet", "give one or more PATH=VALUE"),
+        ("x/y=mpdnet train.lr=1", "use letters, digits"),
+        ("x=mpdnet+dual distiller.dual.nosuch=1", "nosuch"),
+    ],
+)
+def test_accuracy_rejects_bad_variants_before_training(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], variant: str, message: str
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        accuracy.main(["--quick", "--methods", "mpdnet", "--size", "32", "--counts", "4,2,2",
+                       "--epochs", "1", "--variant", variant, "--work", str(tmp_path)])  # fmt: skip
+    assert message in f"{exit_info.value} {capsys.readouterr().err}"
+    assert not (tmp_path / "runs").exists()
 
 
 @pytest.mark.xdist_group("accuracy-sigterm")
