@@ -157,9 +157,16 @@ def run_config(dataset: str, seed: int, method: Method, budget: Budget, work: Pa
     )
 
 
-def run_one(dataset: str, seed: int, method: Method, budget: Budget, work: Path) -> dict[str, Any]:
-    """Train and test one (dataset, seed, method); failures become a row with the error."""
+def run_one(dataset: str, seed: int, method: Method, budget: Budget, work: Path,
+            gpu_share: float | None = None) -> dict[str, Any]:  # fmt: skip
+    """Train and test one (dataset, seed, method); failures become a row with the error.
+    ``gpu_share``: the most of the GPU's memory this process may take, so that one model
+    that needs far more (MedT at 256x256) fails alone instead of starving the runs beside it."""
     os.environ.setdefault("DISTILL_QUIET", "1")
+    if gpu_share is not None:
+        import torch
+
+        torch.cuda.set_per_process_memory_fraction(gpu_share, torch.device(budget.device))
     from distill.core.engine.experiment import build_dataset, run_experiment
     from distill.core.engine.loop import Interrupted
     from distill.core.plugins import registry
@@ -205,11 +212,14 @@ def plan(args: argparse.Namespace, budget: Budget, results: Results) -> list[tup
 def execute(todo: list[tuple], budget: Budget, args: argparse.Namespace, results: Results) -> None:
     deadline = time.monotonic() + 60 * args.time_limit if args.time_limit else None
     total, count = len(todo), 0
+    failed: list[tuple] = []
 
     def report(row: dict[str, Any]) -> None:
         nonlocal count
         count += 1
         results.add(row)
+        if "error" in row:
+            failed.append((row["dataset"], row["seed"], args.catalog[row["method"]]))
         status = f"error {row['error']}" if "error" in row else f"mDice {row['mDice']:.4f}"
         print(f"[{count}/{total}] {row['dataset']} seed {row['seed']} {row['method']}: "
               f"{status} ({row['seconds']:.0f} s)", flush=True)  # fmt: skip
@@ -231,19 +241,28 @@ def execute(todo: list[tuple], budget: Budget, args: argparse.Namespace, results
                     return
                 report(run_one(*item, budget, args.work))
         else:
-            run_parallel(wave, budget, args, report, out_of_time)
+            share = min(1.0, 2.0 / args.jobs) if budget.device.startswith("cuda") else None
+            run_parallel(wave, budget, args.jobs, args.work, report, out_of_time, share)
+    if failed and args.jobs > 1 and not out_of_time():
+        # Runs that failed beside others (out of memory, mostly) get one more try alone,
+        # with the whole GPU: a deterministic error just fails again.
+        retry, total = list(failed), total + len(failed)
+        failed.clear()
+        print(f"retrying {len(retry)} failed run(s) one at a time", flush=True)
+        run_parallel(retry, budget, 1, args.work, report, out_of_time, None)
 
 
-def run_parallel(wave: list[tuple], budget: Budget, args: argparse.Namespace, report, out_of_time):
-    """``args.jobs`` runs at a time in spawned processes; no new run starts after the time
+def run_parallel(wave: list[tuple], budget: Budget, jobs: int, work: Path, report, out_of_time,
+                 gpu_share: float | None):  # fmt: skip
+    """``jobs`` runs at a time in spawned processes; no new run starts after the time
     limit (runs already going finish). Ctrl-C or SIGTERM ends the workers too: idle pool
     workers never notice their parent's death and would live on."""
     import multiprocessing
 
     if not wave or out_of_time():
         return
-    with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(run_one, *item, budget, args.work): item for item in wave}
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(run_one, *item, budget, work, gpu_share): item for item in wave}
         try:
             collect(futures, budget, report, out_of_time)
         except BaseException:
@@ -317,6 +336,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--work", type=Path, help="folder for run folders (default: a temp folder)")
     p.add_argument("--fresh", action="store_true", help="ignore finished runs of a previous try")
     p.add_argument("--out", type=Path, default=OUT)
+    p.add_argument(
+        "--render",
+        type=Path,
+        metavar="ACCURACY_JSON",
+        help="only redo the tables, checks and plot of an earlier accuracy.json (no training)",
+    )
     args = p.parse_args(argv)
     if args.device is None:
         import torch
@@ -355,6 +380,16 @@ def default_threads(quick: bool, device: str, jobs: int) -> int | None:
     return max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else None
 
 
+def render(path: Path, out: Path) -> dict[str, Any]:
+    from benchmarks.accuracy_report import write_report
+
+    earlier = json.loads(path.read_text())
+    summary = write_report(earlier["runs"], earlier["settings"], out, earlier["seconds"],
+                           final=True, rendered_from=path.name)  # fmt: skip
+    print("\n".join(summary["check_lines"]) + f"\nwrote {out}/accuracy.{{json,md,png}}")
+    return summary
+
+
 def check_variants(args: argparse.Namespace, budget: Budget) -> None:
     """A variant's overrides are validated before anything trains, not run by run."""
     from distill.core.config import resolve
@@ -378,6 +413,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     os.environ.setdefault("DISTILL_QUIET", "1")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     args = parse_args(argv)
+    if args.render:
+        return render(args.render, args.out)
     quick = args.quick
     budget = Budget(
         size=args.size or (64 if quick else None),

@@ -70,11 +70,21 @@ class Results:
         self.write()
 
     def write(self, final: bool = False) -> dict[str, Any]:
-        budget = self.settings["budget"]
-        current = [r for r in self.rows if r["budget"] == budget]
         return write_report(
-            current, self.settings, self.out, time.perf_counter() - self.started, final
+            self.rows, self.settings, self.out, time.perf_counter() - self.started, final
         )
+
+
+def in_scope(row: dict[str, Any], settings: dict[str, Any]) -> bool:
+    """A row of this invocation's grid (a shared work folder also holds other grids')."""
+    variants = settings.get("variants", {})
+    return (
+        row["budget"] == settings["budget"]
+        and row["dataset"] in settings["datasets"]
+        and row["method"] in settings["methods"]
+        and row["seed"] < settings["seeds"]
+        and row.get("method_overrides", []) == variants.get(row["method"], [])
+    )
 
 
 def model_cost(kind: str, comp: dict[str, Any], num_classes: int, size: int) -> tuple[float, float]:
@@ -213,10 +223,13 @@ def check_line(c: dict[str, Any]) -> str:
 
 
 def write_report(rows: list[dict[str, Any]], settings: dict[str, Any], out: Path,
-                 seconds: float, final: bool) -> dict[str, Any]:  # fmt: skip
+                 seconds: float, final: bool, rendered_from: str | None = None,
+                 ) -> dict[str, Any]:  # fmt: skip
+    """``rendered_from``: the results file whose rows were re-rendered (no training)."""
     from benchmarks.environment import environment_line
     from distill.core.report.tables import markdown_table
 
+    rows = [r for r in rows if in_scope(r, settings)]
     budget = settings["budget"]
     tables, checks = {}, []
     for dataset in settings["datasets"]:
@@ -263,6 +276,8 @@ def write_report(rows: list[dict[str, Any]], settings: dict[str, Any], out: Path
         lines.append("")
     lines += [f"Wall time of this invocation: {seconds:.0f} s.", "",
               environment_line(settings["env"])]  # fmt: skip
+    if rendered_from:
+        lines += ["", f"Tables re-rendered from the rows of {rendered_from} (no training)."]
     summary = {
         "suite": "accuracy",
         "status": status,

@@ -149,6 +149,58 @@ def test_accuracy_variants_join_the_table_and_are_chosen_on_validation(
     assert not rows.done("synthetic-derm", 0, other, budget)
 
 
+def test_accuracy_retries_alone_what_failed_beside_other_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Eight runs share one GPU, each capped at a quarter of its memory; a run that fails
+    there (MedT at 256x256 needs more) is tried once more at the end, alone and uncapped."""
+    calls, rows = [], []
+
+    def fake_parallel(wave, budget, jobs, work, report, out_of_time, gpu_share):
+        calls.append(([m.label for _, _, m in wave], jobs, gpu_share))
+        for dataset, seed, method in wave:
+            row = {"dataset": dataset, "seed": seed, "method": method.label, "seconds": 1.0}
+            if jobs > 1 and method.label == "medt":
+                row["error"] = "OutOfMemoryError: CUDA out of memory"
+            else:
+                row["mDice"] = 0.5
+            report(row)
+
+    class Collect:
+        def add(self, row):
+            rows.append(row)
+
+    monkeypatch.setattr(accuracy, "run_parallel", fake_parallel)
+    argv = ["--device", "cuda", "--jobs", "8", "--methods", "mpdnet,medt", "--seeds", "1"]
+    args = accuracy.parse_args([*argv, "--datasets", "synthetic-derm", "--work", str(tmp_path)])
+    budget = accuracy.Budget(None, 1, 1, 2, ("swin",), "cuda")
+    todo = [("synthetic-derm", 0, args.catalog[m]) for m in ("mpdnet", "medt")]
+    accuracy.execute(todo, budget, args, Collect())
+    assert calls == [([], 8, 0.25), (["mpdnet", "medt"], 8, 0.25), (["medt"], 1, None)]
+    assert [("error" in r, r["method"]) for r in rows] == [
+        (False, "mpdnet"), (True, "medt"), (False, "medt")
+    ]  # fmt: skip
+
+
+def test_accuracy_render_redoes_the_report_of_stored_rows_for_its_grid_only(
+    tmp_path: Path,
+) -> None:
+    """A shared work folder holds other grids' rows too; the report counts its own."""
+    out, work = tmp_path / "out", tmp_path / "work"
+    args = ["--quick", "--methods", "mpdnet", "--size", "32", "--counts", "4,2,2"]
+    args += ["--batch", "2", "--epochs", "1", "--work", str(work)]
+    accuracy.main([*args, "--out", str(out)])
+    accuracy.main([*args, "--methods", "unext", "--out", str(out / "other")])
+    earlier = json.loads((out / "other" / "accuracy.json").read_text())
+    assert [r["method"] for r in earlier["runs"]] == ["unext"]  # not mpdnet's row beside it
+    assert earlier["status"] == "complete"
+    again = accuracy.main(
+        ["--render", str(out / "other" / "accuracy.json"), "--out", str(out / "r")]
+    )
+    assert again["tables"] == earlier["tables"] and again["status"] == "complete"
+    assert "re-rendered from the rows of accuracy.json" in (out / "r" / "accuracy.md").read_text()
+
+
 @pytest.mark.parametrize(
     "variant, message",
     [
