@@ -38,6 +38,10 @@ PRESET_DATASETS = {"isic2017": "isic2017", "sipakmed": "sipakmed"}
 # kernel launches, so the grid's cost is its number of steps. Batch 32 and these synthetic
 # counts (5 steps an epoch; the real sample gives 10) are what fits 8 minutes.
 FULL_COUNTS = (160, 40, 80)
+# MedT's axial attention kept ~115 GiB for one 256x256 batch of 32 on the H200 (the runs
+# beside it failed out of memory); in 4 pieces of 8 it fits a share of the GPU, and each
+# update still sees 32 images.
+MICRO_BATCHES = {"medt": 4}
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,7 @@ class Method:
     student: dict[str, Any]
     distillers: tuple[str, ...] = ("none",)
     overrides: tuple[str, ...] = ()  # a variant's PATH=VALUE, applied after the budget's
+    micro_batches: int = 1  # the batch in this many pieces, gradients accumulated
 
     @property
     def needs_teacher(self) -> bool:
@@ -63,7 +68,11 @@ def all_methods() -> dict[str, Method]:
         Method(UNET_REFERENCE, {"name": "unet", "base_width": 32}),
         Method("mpdnet+mpd", {"name": "mpdnet"}, ("mpd",)),
         *[Method(f"mpdnet+{d}", {"name": "mpdnet"}, (d,)) for d in CLASSIC],
-        *[Method(n, {"name": n}) for n in registry().names("student") if n != "mpdnet"],
+        *[
+            Method(n, {"name": n}, micro_batches=MICRO_BATCHES.get(n, 1))
+            for n in registry().names("student")
+            if n != "mpdnet"
+        ],
     ]
     return {m.label: m for m in methods}
 
@@ -134,6 +143,8 @@ def run_config(dataset: str, seed: int, method: Method, budget: Budget, work: Pa
     recipe = {"epochs": budget.epochs, "batch_size": budget.batch, "checkpoint_every": 0}
     if budget.steps_per_epoch:
         recipe["steps_per_epoch"] = budget.steps_per_epoch
+    pieces = max(1, min(method.micro_batches, budget.batch))
+    student_recipe = {**recipe, "batch_size": budget.batch // pieces, "accumulate": pieces}
     return build_config(
         {
             "out": str(work / "runs"),
@@ -143,7 +154,7 @@ def run_config(dataset: str, seed: int, method: Method, budget: Budget, work: Pa
             "teachers": list(budget.teachers),
             "student": method.student,
             "distillers": list(method.distillers),
-            "train": recipe,
+            "train": student_recipe,
             "teacher_train": {**recipe, "epochs": budget.teacher_epochs},
             "eval": {"overlays": 0, "batch_size": 64},  # fewer launches; same scores
             # frozen teachers replayed from CUDA graphs on a GPU (fewer launches)
@@ -440,6 +451,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "datasets": args.datasets,
         "methods": args.methods,
         "variants": {m: list(args.catalog[m].overrides) for m in args.methods if "@" in m},
+        "micro_batches": {
+            m: args.catalog[m].micro_batches
+            for m in args.methods
+            if args.catalog[m].micro_batches > 1
+        },
         "seeds": args.seeds,
         "jobs": args.jobs,
         "time_limit_min": args.time_limit,

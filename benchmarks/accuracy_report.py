@@ -257,6 +257,10 @@ def write_report(rows: list[dict[str, Any]], settings: dict[str, Any], out: Path
             else ""
         )  # fmt: skip
         + (f", overrides {' '.join(budget['overrides'])}" if budget["overrides"] else "")
+        + "".join(
+            f"; {m} in {n} micro-batches (gradients accumulated, same batch per update)"
+            for m, n in settings.get("micro_batches", {}).items()
+        )
         + f"; seeds 0..{settings['seeds'] - 1}; device {budget['device']}, {settings['jobs']} "
         f"run(s) at a time, {budget['threads'] or 'default'} CPU thread(s) each. Test split; "
         "mean ± std over seeds; mASSD in pixels; GMACs at the "

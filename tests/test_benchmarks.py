@@ -182,6 +182,21 @@ def test_accuracy_retries_alone_what_failed_beside_other_runs(
     ]  # fmt: skip
 
 
+def test_accuracy_trains_medt_in_micro_batches_that_add_up_to_the_budget_batch(
+    tmp_path: Path,
+) -> None:
+    catalog = accuracy.all_methods()
+
+    def recipes(method: str, batch: int) -> tuple:
+        budget = accuracy.Budget(None, 1, 1, batch, ("swin",), "cpu")
+        cfg = accuracy.run_config("synthetic-derm", 0, catalog[method], budget, tmp_path)
+        return (cfg.train.batch_size, cfg.train.accumulate), cfg.teacher_train.batch_size
+
+    assert recipes("medt", 32) == ((8, 4), 32)  # the teacher's recipe is the budget's
+    assert recipes("medt", 2) == ((1, 2), 2)
+    assert recipes("unet", 32) == ((32, 1), 32)
+
+
 def test_accuracy_render_redoes_the_report_of_stored_rows_for_its_grid_only(
     tmp_path: Path,
 ) -> None:
