@@ -39,9 +39,9 @@ PRESET_DATASETS = {"isic2017": "isic2017", "sipakmed": "sipakmed"}
 # counts (5 steps an epoch; the real sample gives 10) are what fits 8 minutes.
 FULL_COUNTS = (160, 40, 80)
 # MedT's axial attention kept ~115 GiB for one 256x256 batch of 32 on the H200 (the runs
-# beside it failed out of memory); in 4 pieces of 8 it fits a share of the GPU, and each
-# update still sees 32 images.
-MICRO_BATCHES = {"medt": 4}
+# beside it failed out of memory); in pieces of 8 it fits a share of the GPU, and each
+# update still sees the whole batch.
+MICRO_BATCH = {"medt": 8}
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class Method:
     student: dict[str, Any]
     distillers: tuple[str, ...] = ("none",)
     overrides: tuple[str, ...] = ()  # a variant's PATH=VALUE, applied after the budget's
-    micro_batches: int = 1  # the batch in this many pieces, gradients accumulated
+    micro_batch: int | None = None  # most images per forward pass; gradients accumulated
 
     @property
     def needs_teacher(self) -> bool:
@@ -69,7 +69,7 @@ def all_methods() -> dict[str, Method]:
         Method("mpdnet+mpd", {"name": "mpdnet"}, ("mpd",)),
         *[Method(f"mpdnet+{d}", {"name": "mpdnet"}, (d,)) for d in CLASSIC],
         *[
-            Method(n, {"name": n}, micro_batches=MICRO_BATCHES.get(n, 1))
+            Method(n, {"name": n}, micro_batch=MICRO_BATCH.get(n))
             for n in registry().names("student")
             if n != "mpdnet"
         ],
@@ -143,7 +143,7 @@ def run_config(dataset: str, seed: int, method: Method, budget: Budget, work: Pa
     recipe = {"epochs": budget.epochs, "batch_size": budget.batch, "checkpoint_every": 0}
     if budget.steps_per_epoch:
         recipe["steps_per_epoch"] = budget.steps_per_epoch
-    pieces = max(1, min(method.micro_batches, budget.batch))
+    pieces = batch_pieces(budget.batch, method.micro_batch)
     student_recipe = {**recipe, "batch_size": budget.batch // pieces, "accumulate": pieces}
     return build_config(
         {
@@ -166,6 +166,13 @@ def run_config(dataset: str, seed: int, method: Method, budget: Budget, work: Pa
         },
         [*budget.overrides, *method.overrides],
     )
+
+
+def batch_pieces(batch: int, most: int | None) -> int:
+    """Fewest equal pieces of ``batch`` with at most ``most`` images each."""
+    if not most or batch <= most:
+        return 1
+    return next(n for n in range(-(-batch // most), batch + 1) if batch % n == 0)
 
 
 def run_one(dataset: str, seed: int, method: Method, budget: Budget, work: Path,
@@ -446,16 +453,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )  # fmt: skip
     from benchmarks.environment import environment
 
+    pieces = {m: batch_pieces(budget.batch, args.catalog[m].micro_batch) for m in args.methods}
     settings = {
         "mode": "quick" if quick else "full",
         "datasets": args.datasets,
         "methods": args.methods,
         "variants": {m: list(args.catalog[m].overrides) for m in args.methods if "@" in m},
-        "micro_batches": {
-            m: args.catalog[m].micro_batches
-            for m in args.methods
-            if args.catalog[m].micro_batches > 1
-        },
+        "micro_batches": {m: n for m, n in pieces.items() if n > 1},
         "seeds": args.seeds,
         "jobs": args.jobs,
         "time_limit_min": args.time_limit,

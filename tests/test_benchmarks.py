@@ -193,7 +193,8 @@ def test_accuracy_trains_medt_in_micro_batches_that_add_up_to_the_budget_batch(
         return (cfg.train.batch_size, cfg.train.accumulate), cfg.teacher_train.batch_size
 
     assert recipes("medt", 32) == ((8, 4), 32)  # the teacher's recipe is the budget's
-    assert recipes("medt", 2) == ((1, 2), 2)
+    assert recipes("medt", 20) == ((5, 4), 20)  # equal pieces of at most 8
+    assert recipes("medt", 4) == ((4, 1), 4)  # small batches stay whole
     assert recipes("unet", 32) == ((32, 1), 32)
 
 
