@@ -34,9 +34,10 @@ CLASSIC = ["kd", "fitnet", "at", "skd", "cwd", "ifvd", "dist"]
 UNET_REFERENCE = "unet-32"
 TARGET_METHODS = ("mpdnet+dual", "mpdnet", UNET_REFERENCE)
 PRESET_DATASETS = {"isic2017": "isic2017", "sipakmed": "sipakmed"}
-# Full mode on one GPU: 8 runs at a time share it, and each small model's step is bound by
-# kernel launches, so the grid's cost is its number of steps. Batch 32 and these synthetic
-# counts (5 steps an epoch; the real sample gives 10) are what fits 8 minutes.
+# Full mode on one GPU: 8 runs at a time share it, and a small model's step is bound by
+# kernel launches, so the grid costs about its number of steps. Batch 32 and these synthetic
+# counts (5 steps an epoch; the real sample gives 10) need half the steps of batch 16 and
+# 240 images; on an H200 that was still more than 8 minutes (README, Results).
 FULL_COUNTS = (160, 40, 80)
 # MedT's axial attention kept ~115 GiB for one 256x256 batch of 32 on the H200 (the runs
 # beside it failed out of memory); in pieces of 8 it fits a share of the GPU, and each
