@@ -40,6 +40,8 @@ def test_markdown_table_shows_mean_plus_minus_std() -> None:
     assert lines[0] == "| name | mDice | Params (M) |"
     assert lines[1] == "| --- | ---: | ---: |"
     assert lines[2] == "| unet | 0.8123 ± 0.1000 | 7 |"
+    text_column = markdown_table([{"name": "dual", "overrides": "a=1"}], ["name", "overrides"])
+    assert text_column.splitlines()[1] == "| --- | --- |"  # text reads left-aligned
 
 
 def test_metrics_table_has_means_and_class_rows() -> None:

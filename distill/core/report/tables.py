@@ -107,9 +107,15 @@ def markdown_table(
         else:
             key, header, *rest = column
             specs.append((key, header, rest[0] if rest else 4))
+
+    def numeric(key: str) -> bool:  # numbers right-aligned, text (and the first column) left
+        return not any(isinstance(row.get(key), str) for row in rows)
+
     lines = [
         "| " + " | ".join(header for _, header, _ in specs) + " |",
-        "| " + " | ".join("---" if i == 0 else "---:" for i in range(len(specs))) + " |",
+        "| "
+        + " | ".join("---:" if i and numeric(key) else "---" for i, (key, _, _) in enumerate(specs))
+        + " |",
     ]
     for row in rows:
         cells = [format_value(row, key, decimals).replace("|", "\\|") for key, _, decimals in specs]
