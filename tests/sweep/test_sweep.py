@@ -148,3 +148,25 @@ def test_killed_worker_trial_is_retried(postgres_url, tmp_path):
         sum(s in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED) for s in states)
         == 2
     )
+
+
+@pytest.mark.parametrize("error", ["IntegrityError", "ProgrammingError"])
+def test_a_worker_that_loses_the_schema_race_retries(tmp_path, monkeypatch, error):
+    """Two workers on a fresh PostgreSQL database both create optuna's tables; the loser
+    sees a duplicate row or a duplicate table (both seen in CI) and must simply retry."""
+    import sqlalchemy
+
+    from distill.core.sweep import study
+
+    real, tries = study.RDBStorage, []
+
+    def racing_storage(url, **kwargs):
+        tries.append(url)
+        if len(tries) == 1:
+            raise getattr(sqlalchemy.exc, error)("CREATE TABLE studies", {}, Exception("exists"))
+        return real(url, **kwargs)
+
+    monkeypatch.setattr(study, "RDBStorage", racing_storage)
+    monkeypatch.setattr(study.time, "sleep", lambda seconds: None)
+    settings = study.SweepSettings(out=tmp_path, trials=1, study_name="race")
+    assert isinstance(study.make_storage(settings), real) and len(tries) == 2

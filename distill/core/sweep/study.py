@@ -62,9 +62,9 @@ def make_storage(settings: SweepSettings) -> RDBStorage:
                     engine_kwargs={"pool_pre_ping": True} if url.startswith("postgresql") else None,
                     **retry,
                 )
-            except sqlalchemy.exc.IntegrityError:
-                # Workers started together race to create the schema; the loser retries
-                # and finds it made.
+            except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
+                # Workers started together race to create the schema (PostgreSQL reports
+                # a duplicate row or a duplicate table); the loser retries and finds it made.
                 if attempt == 4:
                     raise
                 time.sleep(0.5 * (attempt + 1))
