@@ -29,7 +29,8 @@ from typing import Any
 
 from benchmarks.accuracy_report import Results
 
-OUT = Path(__file__).resolve().parent / "results" / "accuracy"
+REPO = Path(__file__).resolve().parents[1]
+OUT = REPO / "benchmarks" / "results" / "accuracy"
 CLASSIC = ["kd", "fitnet", "at", "skd", "cwd", "ifvd", "dist"]
 UNET_REFERENCE = "unet-32"
 TARGET_METHODS = ("mpdnet+dual", "mpdnet", UNET_REFERENCE)
@@ -169,6 +170,12 @@ def run_config(dataset: str, seed: int, method: Method, budget: Budget, work: Pa
     )
 
 
+def portable_paths(text: str) -> str:
+    """File names in a traceback relative to the repository or to site-packages."""
+    text = text.replace(f'"{REPO}/', '"')
+    return re.sub(r'"[^"]*/site-packages/', '"site-packages/', text)
+
+
 def batch_pieces(batch: int, most: int | None) -> int:
     """Fewest equal pieces of ``batch`` with at most ``most`` images each."""
     if not most or batch <= most:
@@ -198,7 +205,8 @@ def run_one(dataset: str, seed: int, method: Method, budget: Budget, work: Path,
         shutil.rmtree(Path(cfg.out) / cfg.run_name(), ignore_errors=True)  # an unfinished try
         result = run_experiment(cfg, quiet=True)
         row.update({k: result.test[k] for k in ("mIoU", "mDice", "mASSD", "mHD95")})
-        row.update(best_val=result.best_val, run_dir=str(result.run_dir))
+        # relative to the work folder: results files must not carry this machine's paths
+        row.update(best_val=result.best_val, run_dir=os.path.relpath(result.run_dir, work))
         row["student"] = cfg.student.model_dump(mode="json")
         row["num_classes"] = build_dataset(cfg, registry()).num_classes
         row["teacher_configs"] = [t.model_dump(mode="json") for t in cfg.teachers]
@@ -209,7 +217,7 @@ def run_one(dataset: str, seed: int, method: Method, budget: Budget, work: Path,
         raise  # Ctrl-C / SIGTERM stops the suite; finished rows are already saved
     except Exception as err:  # one broken method must not lose the other rows
         row["error"] = f"{type(err).__name__}: {err}"
-        row["traceback"] = traceback.format_exc(limit=6)
+        row["traceback"] = portable_paths(traceback.format_exc(limit=6))
     row["seconds"] = round(time.perf_counter() - start, 1)
     return row
 
@@ -405,8 +413,7 @@ def render(path: Path, out: Path) -> dict[str, Any]:
     earlier = json.loads(path.read_text())
     summary = write_report(earlier["runs"], earlier["settings"], out, earlier["seconds"],
                            final=True, rendered_from=path.name)  # fmt: skip
-    print("\n".join(summary["check_lines"]) + f"\nwrote {out}/accuracy.{{json,md,png}}")
-    return summary
+    return announce(summary, out)
 
 
 def check_variants(args: argparse.Namespace, budget: Budget) -> None:
@@ -464,7 +471,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "seeds": args.seeds,
         "jobs": args.jobs,
         "time_limit_min": args.time_limit,
-        "work": str(args.work),
         "budget": budget.key(),
         "sizes": {d: budget.size_for(d) for d in args.datasets},
         "env": environment(
@@ -478,10 +484,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(f"accuracy ({settings['mode']}): {len(todo)} runs to do on {args.datasets}, "
           f"{args.seeds} seed(s), work folder {args.work}", flush=True)  # fmt: skip
     execute(todo, budget, args, results)
-    summary = results.write(final=True)
-    for line in summary["check_lines"]:
-        print(line)
-    print(f"wrote {args.out}/accuracy.{{json,md,png}}")
+    return announce(results.write(final=True), args.out)
+
+
+def announce(summary: dict[str, Any], out: Path) -> dict[str, Any]:
+    print("\n".join(summary["check_lines"]) + f"\nwrote {out}/accuracy.{{json,md,png}}")
     return summary
 
 

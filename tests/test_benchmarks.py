@@ -129,7 +129,8 @@ def test_accuracy_variants_join_the_table_and_are_chosen_on_validation(
     assert labels == ["swin (teacher)", "mpdnet", "mpdnet+dual", "mpdnet+dual@coarse"]
     variant = next(r for r in result["runs"] if r["method"] == "mpdnet+dual@coarse")
     assert variant["method_overrides"] == ["distiller.dual.strides=[16,32]"]
-    resolved = yaml.safe_load((Path(variant["run_dir"]) / "config.yaml").read_text())
+    assert not Path(variant["run_dir"]).is_absolute()  # results carry no machine paths
+    resolved = yaml.safe_load((work / variant["run_dir"] / "config.yaml").read_text())
     assert resolved["distillers"][0]["strides"] == [16, 32]
     markdown = (out / "accuracy.md").read_text()
     assert "| mpdnet+dual@coarse | distiller.dual.strides=[16,32] |" in markdown
@@ -215,6 +216,17 @@ def test_accuracy_render_redoes_the_report_of_stored_rows_for_its_grid_only(
     )
     assert again["tables"] == earlier["tables"] and again["status"] == "complete"
     assert "re-rendered from the rows of accuracy.json" in (out / "r" / "accuracy.md").read_text()
+
+
+def test_accuracy_tracebacks_name_files_without_this_machines_paths() -> None:
+    text = (
+        f'  File "{accuracy.REPO}/benchmarks/accuracy.py", line 1, in run_one\n'
+        '  File "/opt/env/lib/python3.12/site-packages/torch/nn/modules/module.py", line 2\n'
+    )
+    assert accuracy.portable_paths(text) == (
+        '  File "benchmarks/accuracy.py", line 1, in run_one\n'
+        '  File "site-packages/torch/nn/modules/module.py", line 2\n'
+    )
 
 
 @pytest.mark.parametrize(
