@@ -66,6 +66,52 @@ def test_medt_relative_positions_index_by_offset_and_stretch_beyond_span():
     assert attn(x).shape == x.shape
 
 
+def looped_gated_axial(attn: AxialAttention, x: torch.Tensor) -> torch.Tensor:
+    """MedT's gated axial attention along the height, written position pair by position
+    pair from the paper's formula: the reference the vectorised module must match."""
+    n, c, h, w = x.shape
+    g, gp = attn.groups, attn.group_planes
+    rows = x.permute(0, 3, 1, 2).reshape(n * w, c, h)
+    qkv = attn.bn_qkv(attn.qkv(rows)).reshape(n * w, g, 2 * gp, h)
+    q, k, v = torch.split(qkv, [gp // 2, gp // 2, gp], dim=2)
+    rq, rk, rv = torch.split(attn._relative(h), [gp // 2, gp // 2, gp], dim=0)
+    qk, qr, kr = (torch.zeros(n * w, g, h, h, dtype=x.dtype) for _ in range(3))
+    for i in range(h):
+        for j in range(h):
+            qk[..., i, j] = (q[..., i] * k[..., j]).sum(2)
+            qr[..., i, j] = (q[..., i] * rq[:, i, j]).sum(2) * attn.gate_q
+            kr[..., i, j] = (k[..., j] * rk[:, j, i]).sum(2) * attn.gate_k
+    similarity = attn.bn_similarity(torch.cat([qk, qr, kr], dim=1))
+    weights = sum(similarity.split(g, dim=1)).softmax(dim=3)
+    sv, sve = (torch.zeros(n * w, g, gp, h, dtype=x.dtype) for _ in range(2))
+    for i in range(h):
+        for j in range(h):
+            sv[..., i] += weights[..., i, j, None] * v[..., j] * attn.gate_v
+            sve[..., i] += weights[..., i, j, None] * rv[:, i, j] * attn.gate_v_positional
+    pairs = attn.bn_output(torch.stack([sv, sve], dim=3).reshape(n * w, 2 * c, h))
+    out = pairs.view(n * w, c, 2, h).sum(dim=2)
+    return out.view(n, w, c, h).permute(0, 2, 3, 1)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_medt_gated_axial_attention_matches_the_looped_formula(training):
+    torch.manual_seed(0)
+    attn = AxialAttention(channels=16, groups=4, span=5).double().train(training)
+    with torch.no_grad():  # gates and running statistics away from their initial values
+        for gate in (attn.gate_q, attn.gate_k, attn.gate_v, attn.gate_v_positional):
+            gate.uniform_(0.5, 1.5)
+        for bn in (attn.bn_qkv, attn.bn_similarity, attn.bn_output):
+            bn.running_mean.normal_()
+            bn.running_var.uniform_(0.5, 2.0)
+    x = torch.randn(2, 16, 5, 3, dtype=torch.float64, requires_grad=True)
+    ours = attn(x)
+    (ours_grad,) = torch.autograd.grad(ours.square().sum(), x)
+    reference = looped_gated_axial(attn, x)
+    (reference_grad,) = torch.autograd.grad(reference.square().sum(), x)
+    torch.testing.assert_close(ours, reference)
+    torch.testing.assert_close(ours_grad, reference_grad)
+
+
 def test_medt_gates_are_learnable_as_in_the_paper():
     model = distill.create("student", "medt", img_size=64)
     gates = [n for n, p in model.named_parameters() if "gate" in n and p.requires_grad]
