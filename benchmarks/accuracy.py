@@ -44,6 +44,7 @@ FULL_COUNTS = (160, 40, 80)
 # beside it failed out of memory); in pieces of 8 it fits a share of the GPU, and each
 # update still sees the whole batch.
 MICRO_BATCH = {"medt": 8}
+PHASES = ("teacher_steps", "teacher_val", "student_steps", "student_val")
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,20 @@ def portable_paths(text: str) -> str:
     return re.sub(r'"[^"]*/site-packages/', '"site-packages/', text)
 
 
+def time_phases(run_dir: Path) -> dict[str, float]:
+    """Seconds a run spent in training steps and in validation, teacher and student apart
+    (from its per-epoch log): beside its wall time they show where a budget goes."""
+    from distill.core.engine.experiment import METRICS_FILE
+    from distill.core.engine.loop import read_jsonl
+
+    phases = dict.fromkeys(PHASES, 0.0)
+    for entry in read_jsonl(Path(run_dir) / METRICS_FILE):
+        stage = "teacher" if entry["stage"].startswith("teacher") else "student"
+        phases[f"{stage}_steps"] += entry.get("train_s", 0.0)
+        phases[f"{stage}_val"] += entry.get("val_s", 0.0)
+    return {k: round(v, 2) for k, v in phases.items()}
+
+
 def batch_pieces(batch: int, most: int | None) -> int:
     """Fewest equal pieces of ``batch`` with at most ``most`` images each."""
     if not most or batch <= most:
@@ -213,6 +228,7 @@ def run_one(dataset: str, seed: int, method: Method, budget: Budget, work: Path,
         row["teachers"] = [
             {k: t[k] for k in ("name", "mIoU", "mDice", "mASSD")} for t in result.teacher_test
         ]
+        row["phases"] = time_phases(result.run_dir)
     except Interrupted:
         raise  # Ctrl-C / SIGTERM stops the suite; finished rows are already saved
     except Exception as err:  # one broken method must not lose the other rows

@@ -217,6 +217,42 @@ def variant_section(table: list[dict[str, Any]], variants: dict[str, list[str]])
     return [note, "", markdown_table(rows, columns)]
 
 
+def time_section(rows: list[dict[str, Any]], jobs: int) -> list[str]:
+    """Run-seconds per method, split into phases: what to cut when a budget runs long."""
+    from benchmarks.accuracy import PHASES
+    from distill.core.report.tables import markdown_table
+
+    per: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        if "phases" not in r:  # failed, or from before phases were recorded
+            continue
+        t = per.setdefault(r["method"], {"method": r["method"], "runs": 0, "seconds": 0.0})
+        t["runs"] += 1
+        t["seconds"] += r["seconds"]
+        for phase in PHASES:
+            t[phase] = t.get(phase, 0.0) + r["phases"][phase]
+    if not per:
+        return []
+    table = sorted(per.values(), key=lambda t: -t["seconds"])
+    for t in table:
+        t["per_run"] = t["seconds"] / t["runs"]
+        t["rest"] = t["seconds"] - sum(t[phase] for phase in PHASES)
+    columns = [("method", "Method"), ("runs", "runs"), ("seconds", "run-s", 0),
+               ("per_run", "s/run", 1), ("teacher_steps", "teacher steps", 0),
+               ("teacher_val", "teacher val", 0), ("student_steps", "student steps", 0),
+               ("student_val", "student val", 0), ("rest", "rest", 0)]  # fmt: skip
+    shared = f"; {jobs} runs shared the device at a time, so a run's seconds include waiting" * (
+        jobs > 1
+    )
+    note = (
+        f"Run-seconds by method and phase, all datasets and seeds "
+        f"({sum(t['seconds'] for t in table):.0f} s in all{shared}). The teacher columns "
+        "belong to the run that trained the teachers; 'rest' is setup, loading, testing and "
+        "writing."
+    )
+    return ["## Where the time went", "", note, "", markdown_table(table, columns), ""]
+
+
 def check_line(c: dict[str, Any]) -> str:
     verdict = "PASS" if c["pass"] else "FAIL"
     return f"{verdict}: [{c['dataset']}, {c['scope']}] {c['check']} ({c['detail']})"
@@ -278,6 +314,7 @@ def write_report(rows: list[dict[str, Any]], settings: dict[str, Any], out: Path
         lines += ["## Failed runs", ""]
         lines += [f"- {r['dataset']} seed {r['seed']} {r['method']}: {r['error']}" for r in errors]
         lines.append("")
+    lines += time_section(rows, settings["jobs"])
     lines += [f"Wall time of this invocation: {seconds:.0f} s.", "",
               environment_line(settings["env"])]  # fmt: skip
     if rendered_from:

@@ -108,6 +108,12 @@ def test_accuracy_suite_writes_the_table_and_resumes(tmp_path: Path) -> None:
     assert "| Method | mIoU (%) | mDice (%) | mASSD (px) | Params (M) | GMACs |" in markdown
     assert "synthetic train/val/test = 4/2/2" in markdown
     assert_environment(data["settings"]["env"], markdown, "accuracy")
+    # the run's time split into phases; a teacher was trained (1 epoch) in this run
+    (run,) = data["runs"]
+    phases = run["phases"]
+    assert all(phases[p] > 0 for p in accuracy.PHASES)
+    assert sum(phases.values()) < run["seconds"]  # the rest: setup, test, writing
+    assert "## Where the time went" in markdown and "| mpdnet+kd | 1 |" in markdown
     assert len((work / "rows.jsonl").read_text().splitlines()) == 1
     # A rerun with the same settings finds every run done and trains nothing.
     again = accuracy.main(args)

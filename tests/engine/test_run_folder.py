@@ -38,7 +38,10 @@ def test_run_folder_holds_everything_a_report_needs(trained_run):
         "val/mDice",
         "lr",
         "images_per_s",
+        "train_s",
+        "val_s",
     } <= set(rows[0])
+    assert all(r["train_s"] > 0 and r["val_s"] > 0 for r in rows)
     test = json.loads((trained_run / "test_metrics.json").read_text())
     assert 0.0 <= test["summary"]["mDice"] <= 1.0 and len(test["per_image"]) == 6
     report = (trained_run / "report.md").read_text()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import signal
+import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -169,6 +170,7 @@ def fit(
                 k: torch.as_tensor(v, device=runtime.device) for k, v in state["running"].items()
             }
             first = state["step"]  # > 0 when resumed mid-epoch
+            started = time.perf_counter()
             for step, (images, masks) in enumerate(stage.batches.epoch(first), start=first):
                 images, masks = ranks.share(images), ranks.share(masks)
                 terms = train_step(stage, runtime, images, masks, forward_model)
@@ -201,7 +203,11 @@ def fit(
                     )
             running = ranks.mean(running)
             row = epoch_row(stage, epoch, running, state["count"], optimizer, progress)
+            trained = time.perf_counter()  # epoch_row read the losses: the GPU has caught up
             scores = evaluate(stage.model, stage.val, runtime, stage.eval_batch)
+            # where an epoch's time goes (steps vs validation), for sizing a budget
+            row.update(train_s=round(trained - started, 3),
+                       val_s=round(time.perf_counter() - trained, 3))  # fmt: skip
             row.update({f"val/{k}": v for k, v in scores.summary.items()})
             score = scores.summary["mDice"]
             improved = score > state["best"]
