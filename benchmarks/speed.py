@@ -173,12 +173,19 @@ def markdown(result: dict[str, Any]) -> str:
             "|---|---:|---|",
         ]
         for key, label in PIPELINE_LABELS.items():
+            if key not in pipe:
+                continue
             runs = ", ".join(f"{v:.1f}" for v in pipe[f"{key}_all"])
             lines.append(f"| {label.format(**pipe)} | {pipe[key]:.1f} | {runs} |")
         lines += [
             "",
             f"Engine vs conventional: **{pipe['engine_vs_conventional']:.2f}x**; engine vs "
-            f"ideal: **{100 * pipe['engine_of_ideal']:.0f}%**.",
+            f"ideal: **{100 * pipe['engine_of_ideal']:.0f}%**"
+            + (
+                f"; the engine at fp32: {pipe['engine_fp32_vs_conventional']:.2f}x conventional."
+                if "engine_fp32" in pipe
+                else "."
+            ),
             "",
             *[f"- {line}" for line in check_lines(result["checks"])],
             "",
@@ -192,6 +199,7 @@ PIPELINE_LABELS = {
     "{source} files + torchvision per sample",
     "engine": "engine: device cache + BatchAugment + train_step ({precision})",
     "ideal": "ideal: same step on one pre-made device batch ({precision})",
+    "engine_fp32": "engine at fp32: the same data path and step without autocast",
 }
 
 
@@ -212,8 +220,9 @@ def plot(result: dict[str, Any], path: Path) -> None:
             ax.set_title("Inference latency (lower is better)")
         else:
             pipe = result["pipeline"]
-            keys = list(PIPELINE_LABELS)
-            ax.barh(keys, [pipe[k] for k in keys], color=["#999999", "#2a7fff", "#55aa55"])
+            keys = [k for k in PIPELINE_LABELS if k in pipe]
+            colours = ["#999999", "#2a7fff", "#55aa55", "#8fb8ff"][: len(keys)]
+            ax.barh(keys, [pipe[k] for k in keys], color=colours)
             ax.set_xlabel("images / s (higher is better)")
             ax.set_title(
                 f"Distillation step on {pipe['device']}: {pipe['engine_vs_conventional']:.2f}x "
@@ -223,6 +232,15 @@ def plot(result: dict[str, Any], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def engine_amp(precision: str, on_gpu: bool) -> str:
+    """``runtime.amp`` for the engine's step (a --set runtime.amp=... given later wins)."""
+    from distill.core.engine.runtime import cpu_computes_bf16
+
+    if precision == "auto":
+        return "bf16" if on_gpu or cpu_computes_bf16() else "off"
+    return "bf16" if precision == "bf16" else "off"
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -236,6 +254,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
     parser.add_argument("--skip-models", action="store_true", help="pipeline only")
     parser.add_argument("--skip-pipeline", action="store_true", help="per-model numbers only")
+    parser.add_argument(
+        "--precision",
+        choices=["auto", "fp32", "bf16"],
+        default="auto",
+        help="the engine's: auto = bf16 autocast where the device computes bf16 natively (a "
+        "GPU, or a CPU with AVX512-BF16 or AMX), else fp32; the conventional loop is fp32",
+    )
     parser.add_argument("--teacher", default="swin")
     parser.add_argument("--student", default="mpdnet")
     parser.add_argument("--distiller", default="mpd")
@@ -290,7 +315,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 min(8, os.cpu_count() or 2) if on_gpu else 2
             ),
             source_size=tuple(int(v) for v in args.source_size.split(",")),
-            overrides=tuple(args.overrides),
+            overrides=(f"runtime.amp={engine_amp(args.precision, on_gpu)}", *args.overrides),
         )  # fmt: skip
         result["pipeline"] = measure_pipeline(settings)
         result["checks"] = pipeline_checks(result["pipeline"], "cuda" if on_gpu else "cpu")

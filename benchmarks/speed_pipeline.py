@@ -7,7 +7,8 @@ how batches arrive and at what precision differs:
   ``BatchAugment``), then ``loop.train_step`` + backward + clip + AdamW exactly as ``fit`` runs it;
 * conventional: fp32, ``DataLoader`` over JPEG/PNG files written to a temp dir, PIL decode and
   torchvision transforms per sample in worker processes, teacher under ``no_grad``;
-* ideal: ``train_step`` on one pre-made, normalised device batch: the compute alone.
+* ideal: ``train_step`` on one pre-made, normalised device batch: the compute alone;
+* engine at fp32, when the engine runs bf16 autocast: how much of its lead is precision.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -248,14 +249,26 @@ def measure_pipeline(settings: PipelineSettings) -> dict[str, Any]:
         rates["engine"] = timed_windows(lambda: update(*next(batches)), settings, sync)
         fixed = next(forever(stage.batches.epoch))  # one augmented, normalised device batch
         rates["ideal"] = timed_windows(lambda: update(*fixed), settings, sync)
+        if pieces.runtime.bf16:  # how much of the gain is the data path, how much bf16
+            fp32 = Pieces(replace(settings, overrides=(*settings.overrides, "runtime.amp=off")))
+            stage_fp32, update_fp32 = engine_stage(fp32, Path(tmp))
+            batches_fp32 = forever(stage_fp32.batches.epoch)
+            rates["engine_fp32"] = timed_windows(
+                lambda: update_fp32(*next(batches_fp32)), settings, sync
+            )
     median = {k: statistics.median(v) for k, v in rates.items()}
     return {
         **{k: v for k, v in asdict(settings).items() if k != "source_size"},
         "source": f"{len(pairs)} JPEG {settings.source_size[1]}x{settings.source_size[0]}",
         "device": pieces.runtime.describe(),
-        "precision": "bf16 autocast, channels-last" if pieces.runtime.bf16 else "fp32",
+        "precision": pieces.runtime.precision(),
         **median,
         **{f"{k}_all": v for k, v in rates.items()},
         "engine_vs_conventional": median["engine"] / median["conventional"],
         "engine_of_ideal": median["engine"] / median["ideal"],
+        **(
+            {"engine_fp32_vs_conventional": median["engine_fp32"] / median["conventional"]}
+            if "engine_fp32" in median
+            else {}
+        ),
     }

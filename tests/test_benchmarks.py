@@ -71,21 +71,25 @@ def test_size_suite_counts_and_checks_targets(tmp_path: Path) -> None:
     assert_environment(data["env"], markdown, "size")
 
 
-def test_speed_suite_times_models_and_the_three_pipelines(tmp_path: Path) -> None:
+def test_speed_suite_times_models_and_the_pipelines(tmp_path: Path) -> None:
     args = ["--models", "unext", "--size", "64", "--repeats", "1", "--teacher", "cnn"]
     args += ["--set", "teacher.backbone=resnet18"]
     args += ["--distiller", "kd", "--pipeline-size", "64", "--batch", "2", "--steps", "1"]
-    args += ["--pipeline-repeats", "2", "--warmup", "1", "--workers", "0"]
+    args += ["--pipeline-repeats", "2", "--warmup", "1", "--workers", "0", "--precision", "bf16"]
     args += ["--source-size", "64,96", "--out", str(tmp_path)]
     speed.main(args)
     data, markdown = read_outputs(tmp_path, "speed")
     (model,) = data["models"]
     assert model["name"] == "unext" and model["cpu_ms_per_image"] > 0
     pipe = data["pipeline"]
-    for key in ("conventional", "engine", "ideal"):
+    for key in ("conventional", "engine", "ideal", "engine_fp32"):
         assert pipe[key] > 0 and len(pipe[f"{key}_all"]) == 2
     assert pipe["engine_vs_conventional"] == pytest.approx(pipe["engine"] / pipe["conventional"])
-    assert pipe["precision"] == "fp32" and pipe["teacher"] == "cnn"
+    assert pipe["engine_fp32_vs_conventional"] == pytest.approx(
+        pipe["engine_fp32"] / pipe["conventional"]
+    )
+    assert pipe["precision"] == "bf16 autocast" and pipe["teacher"] == "cnn"
+    assert "| engine at fp32: the same data path" in markdown
     (check,) = data["checks"]
     assert check["check"].startswith("engine >= 1.5x conventional")
     assert ("PASS" if check["pass"] else "FAIL") + ": engine" in markdown
@@ -336,3 +340,12 @@ def test_bench_command_lists_and_runs_suites(capfd: pytest.CaptureFixture[str]) 
     assert "unknown suite 'nosuch'" in capfd.readouterr().err
     assert run_app(["bench", "size", "--help"]) == 0  # a real child: python -m benchmarks.size
     assert "usage: python -m benchmarks.size" in capfd.readouterr().out
+
+
+def test_speed_engine_precision_follows_the_device():
+    from distill.core.engine.runtime import cpu_computes_bf16
+
+    assert speed.engine_amp("auto", on_gpu=True) == "bf16"
+    assert speed.engine_amp("auto", on_gpu=False) == ("bf16" if cpu_computes_bf16() else "off")
+    assert speed.engine_amp("fp32", on_gpu=True) == "off"
+    assert speed.engine_amp("bf16", on_gpu=False) == "bf16"

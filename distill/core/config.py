@@ -30,6 +30,11 @@ def _switch(value: Any) -> Any:
 
 
 Switch = Annotated[Literal["auto", "on", "off"], BeforeValidator(_switch)]
+# autocast: a bare `off` (YAML false) is "off", a bare `on` the one autocast dtype, bf16
+Amp = Annotated[
+    Literal["auto", "bf16", "off"],
+    BeforeValidator(lambda v: {True: "bf16", False: "off"}[v] if isinstance(v, bool) else v),
+]
 
 
 class Section(BaseModel):
@@ -122,7 +127,11 @@ class TeacherTrainConfig(TrainConfig):
 
 class RuntimeConfig(Section):
     device: str = Field("auto", description="auto, cpu, cuda, cuda:1, ...")
-    amp: Literal["auto", "bf16", "off"] = Field("auto", description="bf16 autocast (GPU)")
+    amp: Amp = Field(
+        "auto",
+        description="bf16 autocast: auto = on a GPU; bf16 also on a CPU (about 2x faster "
+        "where it has AVX512-BF16 or AMX)",
+    )
     compile: bool = Field(False, description="torch.compile the student")
     cuda_graphs: Switch = Field(
         "off", description="replay frozen teachers from CUDA graphs in stage 2 (GPU only)"

@@ -33,6 +33,8 @@ def test_on_off_switches_survive_yaml_booleans(tmp_path):
     """YAML 1.1 reads a bare ``on``/``off`` as true/false; switches take them back as words."""
     cfg = build_config({}, ["runtime.cuda_graphs=on", "runtime.channels_last=off"])
     assert (cfg.runtime.cuda_graphs, cfg.runtime.channels_last) == ("on", "off")
+    assert build_config({}, ["runtime.amp=off"]).runtime.amp == "off"  # was an error
+    assert build_config({"runtime": {"amp": True}}, []).runtime.amp == "bf16"
     with pytest.raises(ConfigError, match="runtime.cuda_graphs"):
         build_config({}, ["runtime.cuda_graphs=sometimes"])
 
