@@ -241,9 +241,8 @@ def time_section(rows: list[dict[str, Any]], jobs: int) -> list[str]:
                ("per_run", "s/run", 1), ("teacher_steps", "teacher steps", 0),
                ("teacher_val", "teacher val", 0), ("student_steps", "student steps", 0),
                ("student_val", "student val", 0), ("rest", "rest", 0)]  # fmt: skip
-    shared = f"; {jobs} runs shared the device at a time, so a run's seconds include waiting" * (
-        jobs > 1
-    )
+    shared = f"; {jobs} runs at a time shared the device: a run's seconds include waiting"
+    shared = shared if jobs > 1 else ""
     note = (
         f"Run-seconds by method and phase, all datasets and seeds "
         f"({sum(t['seconds'] for t in table):.0f} s in all{shared}). The teacher columns "

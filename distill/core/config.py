@@ -129,8 +129,8 @@ class RuntimeConfig(Section):
     device: str = Field("auto", description="auto, cpu, cuda, cuda:1, ...")
     amp: Amp = Field(
         "auto",
-        description="bf16 autocast: auto = on a GPU; bf16 also on a CPU (about 2x faster "
-        "where it has AVX512-BF16 or AMX)",
+        description="bf16 autocast: auto = on a GPU; bf16 also on a CPU (faster where it "
+        "has AVX512-BF16 or AMX)",
     )
     compile: bool = Field(False, description="torch.compile the student")
     cuda_graphs: Switch = Field(
