@@ -91,6 +91,7 @@ def predict_command(
     from distill.core.config import RuntimeConfig
     from distill.core.engine.runtime import Runtime
     from distill.core.engine.saved_run import load_saved_model
+    from distill.core.metrics import label_map
     from distill.core.report.overlays import overlay_image
     from distill.plugins.datasets.imageio import read_image
 
@@ -116,7 +117,7 @@ def predict_command(
         with torch.no_grad(), runtime.autocast():
             logits = net((x - mean) / std).logits.float()
         logits = F.interpolate(logits, size=(height, width), mode="bilinear", align_corners=False)
-        labels = logits.argmax(1)[0].to(torch.uint8).cpu().numpy()
+        labels = label_map(logits)[0].to(torch.uint8).cpu().numpy()
         mask = labels * 255 if binary else labels
         Image.fromarray(mask.astype(np.uint8)).save(out / f"{path.stem}_mask.png")
         Image.fromarray(overlay_image(full, labels)).save(out / f"{path.stem}_overlay.png")

@@ -14,6 +14,7 @@ from distill.core.metrics import (
     confusion_matrix,
     dice_per_class,
     iou_per_class,
+    label_map,
 )
 
 
@@ -102,3 +103,12 @@ def test_thresholded_jaccard_zeroes_low_scores() -> None:
     assert summary["mIoU"] == pytest.approx(0.8)
     assert summary["thresholded_jaccard"] == pytest.approx(0.5)
     assert "mASSD" not in summary
+
+
+@pytest.mark.parametrize("classes", [2, 3])
+def test_label_map_is_argmax_with_ties_and_in_every_layout(classes):
+    scores = torch.randint(0, 3, (4, classes, 16, 12)).float()  # many exact ties
+    expected = scores.argmax(dim=1)
+    assert torch.equal(label_map(scores), expected)
+    assert torch.equal(label_map(scores.contiguous(memory_format=torch.channels_last)), expected)
+    assert torch.equal(label_map(scores.bfloat16()), expected)

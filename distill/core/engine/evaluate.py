@@ -11,7 +11,7 @@ import torch
 from distill.core.engine.batches import DeviceSplit
 from distill.core.engine.runtime import Runtime
 from distill.core.interfaces import SegmentationModel
-from distill.core.metrics import SegmentationMetrics
+from distill.core.metrics import SegmentationMetrics, label_map
 from distill.core.metrics.aggregate import MetricsSummary
 
 
@@ -34,7 +34,7 @@ def predict_split(
                 images = images.contiguous(memory_format=torch.channels_last)
             with runtime.autocast():
                 logits = model(images).logits
-            out.append(logits.argmax(1).to(torch.uint8).cpu().numpy())
+            out.append(label_map(logits).to(torch.uint8).cpu().numpy())
     finally:
         model.train(was_training)
     return np.concatenate(ranks.gather(np.concatenate(out)))

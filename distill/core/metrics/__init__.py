@@ -4,7 +4,7 @@ Typical use (the engine's validation loop)::
 
     metrics = SegmentationMetrics(num_classes=2)
     for images, masks in loader:
-        metrics.update(model(images).logits.argmax(1), masks)
+        metrics.update(label_map(model(images).logits), masks)
     summary = metrics.aggregate()          # summary["mDice"], summary.per_class, ...
     metrics.reset()
 """
@@ -14,6 +14,7 @@ from distill.core.metrics.aggregate import (
     MetricsSummary,
     SegmentationMetrics,
     compute_image_metrics,
+    label_map,
     summarise,
 )
 from distill.core.metrics.overlap import (
@@ -69,6 +70,7 @@ __all__ = [
     "dice_per_class",
     "image_diagonal",
     "iou_per_class",
+    "label_map",
     "pixel_accuracy",
     "sensitivity_per_class",
     "specificity_per_class",
