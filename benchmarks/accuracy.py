@@ -22,12 +22,13 @@ import signal
 import tempfile
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from benchmarks.accuracy_report import Results
+from benchmarks.accuracy_schedule import TeacherFirst
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "benchmarks" / "results" / "accuracy"
@@ -270,44 +271,47 @@ def execute(todo: list[tuple], budget: Budget, args: argparse.Namespace, results
     def out_of_time() -> bool:
         return deadline is not None and time.monotonic() > deadline
 
-    # Two waves: first one run per (dataset, seed) that trains the teacher, so that the
-    # second wave's runs only ever reuse stored teachers; each wave runs in parallel.
-    first = {}
-    for item in todo:
-        if item[2].needs_teacher:
-            first.setdefault(item[:2], item)
-    rest = [item for item in todo if item not in first.values()]
-    for wave in (list(first.values()), rest):
-        if args.jobs <= 1:
-            for item in wave:
-                if out_of_time():
-                    return
-                report(run_one(*item, budget, args.work))
-        else:
-            share = min(1.0, 2.0 / args.jobs) if budget.device.startswith("cuda") else None
-            run_parallel(wave, budget, args.jobs, args.work, report, out_of_time, share)
+    runs = TeacherFirst(todo)
+    if args.jobs <= 1:
+        while runs and not out_of_time():
+            run = runs.next()
+            row = run_one(*run, budget, args.work)
+            report(row)
+            runs.finished(run, "error" not in row)
+    else:
+        share = min(1.0, 2.0 / args.jobs) if budget.device.startswith("cuda") else None
+        run_parallel(runs, budget, args.jobs, args.work, report, out_of_time, share)
     if failed and args.jobs > 1 and not out_of_time():
         # Runs that failed beside others (out of memory, mostly) get one more try alone,
         # with the whole GPU: a deterministic error just fails again.
         retry, total = list(failed), total + len(failed)
         failed.clear()
         print(f"retrying {len(retry)} failed run(s) one at a time", flush=True)
-        run_parallel(retry, budget, 1, args.work, report, out_of_time, None)
+        run_parallel(TeacherFirst(retry), budget, 1, args.work, report, out_of_time, None)
 
 
-def run_parallel(wave: list[tuple], budget: Budget, jobs: int, work: Path, report, out_of_time,
-                 gpu_share: float | None):  # fmt: skip
-    """``jobs`` runs at a time in spawned processes; no new run starts after the time
-    limit (runs already going finish). Ctrl-C or SIGTERM ends the workers too: idle pool
-    workers never notice their parent's death and would live on."""
+def run_parallel(runs: TeacherFirst, budget: Budget, jobs: int, work: Path, report, out_of_time,
+                 gpu_share: float | None) -> None:  # fmt: skip
+    """``jobs`` runs at a time in spawned processes, in the order ``runs`` allows; no new run
+    starts after the time limit (runs already going finish). Ctrl-C or SIGTERM ends the
+    workers too: idle pool workers never notice their parent's death and would live on."""
     import multiprocessing
 
-    if not wave or out_of_time():
-        return
+    going: dict[Any, tuple] = {}
     with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(run_one, *item, budget, work, gpu_share): item for item in wave}
         try:
-            collect(futures, budget, report, out_of_time)
+            while True:
+                while runs and len(going) < jobs and not out_of_time():
+                    run = runs.next()
+                    going[pool.submit(run_one, *run, budget, work, gpu_share)] = run
+                if not going:
+                    return
+                done, _ = wait(going, return_when=FIRST_COMPLETED)
+                for future in done:
+                    run = going.pop(future)
+                    row = finished_row(future, run, budget)
+                    report(row)
+                    runs.finished(run, "error" not in row)
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             for child in multiprocessing.active_children():
@@ -315,21 +319,15 @@ def run_parallel(wave: list[tuple], budget: Budget, jobs: int, work: Path, repor
             raise
 
 
-def collect(futures: dict, budget: Budget, report, out_of_time) -> None:
-    """Report each run as it finishes; cancel the queued ones once out of time."""
-    for future in as_completed(futures):
-        if future.cancelled():
-            continue
-        try:
-            report(future.result())
-        except Exception as err:  # a worker that died (killed, out of memory)
-            dataset, seed, method = futures[future]
-            report({"dataset": dataset, "seed": seed, "method": method.label,
-                    "budget": budget.key(), "error": f"{type(err).__name__}: {err}",
-                    "seconds": 0.0})  # fmt: skip
-        if out_of_time():
-            for f in futures:
-                f.cancel()
+def finished_row(future: Any, run: tuple, budget: Budget) -> dict[str, Any]:
+    """The run's row, or an error row when its worker died (killed, out of memory)."""
+    try:
+        return future.result()
+    except Exception as err:
+        dataset, seed, method = run
+        return {"dataset": dataset, "seed": seed, "method": method.label,
+                "budget": budget.key(), "error": f"{type(err).__name__}: {err}",
+                "seconds": 0.0}  # fmt: skip
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -124,6 +124,20 @@ def test_accuracy_suite_writes_the_table_and_resumes(tmp_path: Path) -> None:
     assert [r["seconds"] for r in again["runs"]] == [r["seconds"] for r in data["runs"]]
 
 
+def test_parallel_accuracy_runs_train_each_teacher_once(tmp_path: Path) -> None:
+    """Two worker processes: the kd run trains the teacher while mpdnet (no teacher) runs
+    beside it; the at run starts only after, and reuses the stored teacher."""
+    args = ["--quick", "--methods", "mpdnet+kd,mpdnet+at,mpdnet", "--teachers", "cnn"]
+    args += ["--set", "teacher.backbone=resnet18", "--size", "32", "--counts", "4,2,2"]
+    args += ["--batch", "2", "--epochs", "1", "--teacher-epochs", "1", "--jobs", "2"]
+    result = accuracy.main([*args, "--out", str(tmp_path / "out"), "--work", str(tmp_path)])
+    rows = {r["method"]: r for r in result["runs"]}
+    assert result["status"] == "complete" and not any("error" in r for r in rows.values())
+    trained = [m for m, r in rows.items() if r["phases"]["teacher_steps"] > 0]
+    assert len(trained) == 1 and trained[0] != "mpdnet"
+    assert rows["mpdnet"]["phases"]["teacher_steps"] == 0
+
+
 def test_accuracy_variants_join_the_table_and_are_chosen_on_validation(
     tmp_path: Path, tiny_swin_params: dict
 ) -> None:
@@ -167,15 +181,19 @@ def test_accuracy_retries_alone_what_failed_beside_other_runs(
     there (MedT at 256x256 needs more) is tried once more at the end, alone and uncapped."""
     calls, rows = [], []
 
-    def fake_parallel(wave, budget, jobs, work, report, out_of_time, gpu_share):
-        calls.append(([m.label for _, _, m in wave], jobs, gpu_share))
-        for dataset, seed, method in wave:
+    def fake_parallel(runs, budget, jobs, work, report, out_of_time, gpu_share):
+        labels = []
+        while runs:
+            dataset, seed, method = run = runs.next()
+            labels.append(method.label)
             row = {"dataset": dataset, "seed": seed, "method": method.label, "seconds": 1.0}
             if jobs > 1 and method.label == "medt":
                 row["error"] = "OutOfMemoryError: CUDA out of memory"
             else:
                 row["mDice"] = 0.5
             report(row)
+            runs.finished(run, "error" not in row)
+        calls.append((labels, jobs, gpu_share))
 
     class Collect:
         def add(self, row):
@@ -187,7 +205,7 @@ def test_accuracy_retries_alone_what_failed_beside_other_runs(
     budget = accuracy.Budget(None, 1, 1, 2, ("swin",), "cuda")
     todo = [("synthetic-derm", 0, args.catalog[m]) for m in ("mpdnet", "medt")]
     accuracy.execute(todo, budget, args, Collect())
-    assert calls == [([], 8, 0.25), (["mpdnet", "medt"], 8, 0.25), (["medt"], 1, None)]
+    assert calls == [(["mpdnet", "medt"], 8, 0.25), (["medt"], 1, None)]
     assert [("error" in r, r["method"]) for r in rows] == [
         (False, "mpdnet"), (True, "medt"), (False, "medt")
     ]  # fmt: skip
