@@ -23,6 +23,7 @@ import tempfile
 import time
 import traceback
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -303,13 +304,20 @@ def run_parallel(runs: TeacherFirst, budget: Budget, jobs: int, work: Path, repo
             while True:
                 while runs and len(going) < jobs and not out_of_time():
                     run = runs.next()
-                    going[pool.submit(run_one, *run, budget, work, gpu_share)] = run
+                    try:
+                        going[pool.submit(run_one, *run, budget, work, gpu_share)] = run
+                    except BrokenProcessPool as err:  # a worker died; the pool takes no more
+                        report(error_row(run, budget, err))
+                        runs.finished(run, ok=False)
                 if not going:
                     return
                 done, _ = wait(going, return_when=FIRST_COMPLETED)
                 for future in done:
                     run = going.pop(future)
-                    row = finished_row(future, run, budget)
+                    try:
+                        row = future.result()
+                    except Exception as err:  # its worker died (killed, out of memory)
+                        row = error_row(run, budget, err)
                     report(row)
                     runs.finished(run, "error" not in row)
         except BaseException:
@@ -319,15 +327,10 @@ def run_parallel(runs: TeacherFirst, budget: Budget, jobs: int, work: Path, repo
             raise
 
 
-def finished_row(future: Any, run: tuple, budget: Budget) -> dict[str, Any]:
-    """The run's row, or an error row when its worker died (killed, out of memory)."""
-    try:
-        return future.result()
-    except Exception as err:
-        dataset, seed, method = run
-        return {"dataset": dataset, "seed": seed, "method": method.label,
-                "budget": budget.key(), "error": f"{type(err).__name__}: {err}",
-                "seconds": 0.0}  # fmt: skip
+def error_row(run: tuple, budget: Budget, err: BaseException) -> dict[str, Any]:
+    dataset, seed, method = run
+    return {"dataset": dataset, "seed": seed, "method": method.label, "budget": budget.key(),
+            "error": f"{type(err).__name__}: {err}", "seconds": 0.0}  # fmt: skip
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -57,3 +57,40 @@ def test_when_the_teacher_run_fails_the_next_run_of_its_pair_trains_the_teacher(
     assert labels([second]) == [("a", 0, "mpdnet+kd")] and not schedule  # at still waits
     schedule.finished(second, ok=True)
     assert labels(take(schedule)) == [("a", 0, "mpdnet+at")]
+
+
+def test_a_dead_worker_fails_its_runs_and_the_suite_goes_on(monkeypatch):
+    """When a worker process dies (host out of memory, killed), the pool is broken: every
+    run still to go becomes an error row (retried alone later), nothing raises."""
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    from benchmarks import accuracy
+
+    class BrokenPool:
+        started = 0
+
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def submit(self, *args):
+            BrokenPool.started += 1
+            if BrokenPool.started > 1:
+                raise BrokenProcessPool("A child process terminated abruptly")
+            future = Future()
+            future.set_exception(BrokenProcessPool("A child process terminated abruptly"))
+            return future
+
+    monkeypatch.setattr(accuracy, "ProcessPoolExecutor", BrokenPool)
+    todo = runs(("a", 0, "mpdnet+dual"), ("a", 0, "mpdnet+kd"), ("a", 0, "mpdnet"))
+    budget = accuracy.Budget(None, 1, 1, 2, ("swin",), "cpu")
+    rows = []
+    accuracy.run_parallel(TeacherFirst(todo), budget, 2, None, rows.append, lambda: False, None)
+    assert sorted(r["method"] for r in rows) == ["mpdnet", "mpdnet+dual", "mpdnet+kd"]
+    assert all(r["error"].startswith("BrokenProcessPool") for r in rows)
