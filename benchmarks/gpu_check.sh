@@ -5,7 +5,8 @@
 # Usage: bash benchmarks/gpu_check.sh OUT [STEP ...]   (default: every step; everything
 # lands in OUT/gpu_results.tar.gz, packed again after each step)
 # Steps: tests, accuracy (full mode, must end within 8 minutes), sweep (dual's loss weights
-# and strides on the real sample, reusing accuracy's teachers), speed, data.
+# and strides on the real sample, reusing accuracy's teachers), speed, data; and, only when
+# named, cnn-teacher (dual with Swin features and CNN logits on the real sample).
 set -u
 out=${1:?output folder}
 shift
@@ -41,6 +42,13 @@ for s in $steps; do
       --variant "light=mpdnet+dual distiller.dual.weight_feature=0.2 distiller.dual.weight_context=0.2" \
       --variant "coarse-light=mpdnet+dual distiller.dual.strides=[16,32] distiller.dual.weight_feature=0.2 distiller.dual.weight_context=0.2" \
       --variant "logits-only=mpdnet+dual distiller.dual.weight_feature=0 distiller.dual.weight_context=0" ;;
+    # dual with a CNN teacher for its logit path (DESIGN's reading), on the real sample;
+    # not in the default steps: run it alone or after accuracy (its Swin teachers are reused)
+    cnn-teacher) step cnn_teacher 300 "${accuracy[@]}" --datasets isic2017-cc0 \
+      --teachers swin,cnn --methods mpdnet,mpdnet+dual,mpdnet+kd --time-limit 4 \
+      --out "$res/cnn_teacher" \
+      --variant "swinlogits=mpdnet+dual distiller.dual.logit_teacher_index=0" \
+      --variant "cnnkd=mpdnet+kd distiller.kd.teacher=1" ;;
     # the pipeline at its GPU default, batch 64 (about 100 s with the models; 40 s without)
     speed) step speed 150 python3 -m benchmarks.speed --device cuda --models mpdnet,swin,unet \
         --repeats 3 --out "$res/speed"
