@@ -124,9 +124,12 @@ def test_accuracy_suite_writes_the_table_and_resumes(tmp_path: Path) -> None:
     assert [r["seconds"] for r in again["runs"]] == [r["seconds"] for r in data["runs"]]
 
 
-def test_parallel_accuracy_runs_train_each_teacher_once(tmp_path: Path) -> None:
+def test_parallel_accuracy_runs_train_each_teacher_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Two worker processes: the kd run trains the teacher while mpdnet (no teacher) runs
     beside it; the at run starts only after, and reuses the stored teacher."""
+    monkeypatch.setenv("DISTILL_CACHE", str(tmp_path / "cache"))  # no teacher stored yet
     args = ["--quick", "--methods", "mpdnet+kd,mpdnet+at,mpdnet", "--teachers", "cnn"]
     args += ["--set", "teacher.backbone=resnet18", "--size", "32", "--counts", "4,2,2"]
     args += ["--batch", "2", "--epochs", "1", "--teacher-epochs", "1", "--jobs", "2"]
