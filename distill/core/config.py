@@ -24,17 +24,14 @@ from distill.core.errors import ConfigError
 from distill.core.registry import Kind, Registry, format_validation_error
 
 
-def _switch(value: Any) -> Any:
-    """YAML 1.1 reads a bare on/off as a boolean; take it back as the word it was."""
-    return {True: "on", False: "off"}.get(value, value) if isinstance(value, bool) else value
+def _words_for_yaml_booleans(on: str) -> BeforeValidator:
+    """YAML 1.1 reads a bare on/off as a boolean; take it back as a word: ``off`` stays
+    "off", ``on`` becomes ``on`` (for autocast, its one dtype: "bf16")."""
+    return BeforeValidator(lambda v: {True: on, False: "off"}[v] if isinstance(v, bool) else v)
 
 
-Switch = Annotated[Literal["auto", "on", "off"], BeforeValidator(_switch)]
-# autocast: a bare `off` (YAML false) is "off", a bare `on` the one autocast dtype, bf16
-Amp = Annotated[
-    Literal["auto", "bf16", "off"],
-    BeforeValidator(lambda v: {True: "bf16", False: "off"}[v] if isinstance(v, bool) else v),
-]
+Switch = Annotated[Literal["auto", "on", "off"], _words_for_yaml_booleans("on")]
+Amp = Annotated[Literal["auto", "bf16", "off"], _words_for_yaml_booleans("bf16")]
 
 
 class Section(BaseModel):

@@ -79,7 +79,7 @@ class Runtime:
     def describe(self) -> str:
         name = torch.cuda.get_device_name(self.device) if self.device.type == "cuda" else "CPU"
         ranks = f", {self.dist.world} ranks" if self.dist.active else ""
-        return f"{name} ({'bf16 autocast' if self.bf16 else 'fp32'}{ranks})"
+        return f"{name} ({self.precision()}{ranks})"
 
 
 def seed_everything(seed: int) -> None:
