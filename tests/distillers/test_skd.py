@@ -61,7 +61,7 @@ def test_skd_matches_loop_reference(scale, kernel, mode):
     terms = skd(s, [t], random_target())
     assert set(terms) == {"pixel", "pair_s4"}
     assert terms["pixel"].item() == pytest.approx(
-        3.0 * loop_pixel_kd(s.logits, t.logits, 2.0), abs=1e-6
+        3.0 * loop_pixel_kd(s.logits, t.logits, temperature=2.0), abs=1e-6
     )
     expected = 0.7 * loop_pairwise(s.features[0], t.features[0], kernel, mode)
     assert terms["pair_s4"].item() == pytest.approx(expected, abs=1e-6)

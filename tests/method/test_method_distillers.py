@@ -112,6 +112,24 @@ def test_dual_uses_cnn_logits_or_the_same_teacher():
     assert terms["logit"].abs() < 1e-6  # student logits equal the CNN teacher's
     assert math.isfinite(sum(terms.values()).item())
 
+    both = distill.create("distiller", "dual", STUDENT, [CNN, SWIN], logit_ensemble=True)
+    assert both.logit_teachers == [0, 1]
+    both.load_state_dict(dual.state_dict())  # the same connectors
+    expected = (
+        16
+        * F.kl_div(
+            F.log_softmax(logits / 4, 1),
+            F.softmax(logits / 4, 1) / 2 + F.softmax(swin_out.logits / 4, 1) / 2,
+            reduction="none",
+        )
+        .sum(1)
+        .mean()
+    )
+    ensemble_terms = both(student, [cnn_out, swin_out], torch.zeros(2, 64, 64, dtype=torch.long))
+    assert torch.allclose(ensemble_terms["logit"], expected, atol=1e-5)
+    assert ensemble_terms["logit"] > 1e-3  # the Swin half now disagrees with the student
+    assert torch.equal(ensemble_terms["feat_s4"], terms["feat_s4"])  # same MPD path
+
 
 def frozen_teacher(tiny_swin_params, size):
     teacher = distill.create("teacher", "swin", img_size=size, **tiny_swin_params).eval()

@@ -61,7 +61,9 @@ class ChannelWiseDistillation(Distiller):
 
     def __init__(self, params: Params, student: ModelSpec, teachers: Sequence[ModelSpec]):
         super().__init__(params, student, teachers)
-        self.teacher_spec = pick_teacher("cwd", self.teacher_specs, params.teacher)
+        self.teacher_spec = self.teacher_specs[
+            pick_teacher("cwd", self.teacher_specs, params.teacher)
+        ]
         self.connectors = nn.ModuleDict()
         if params.on == "logits":
             self.needs = frozenset({"logits"})

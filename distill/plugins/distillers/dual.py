@@ -13,8 +13,9 @@ from torch import Tensor
 from distill.core.errors import ConfigError
 from distill.core.hookspecs import hookimpl
 from distill.core.interfaces import ModelSpec, SegOutput
-from distill.plugins.distillers.functional import pixel_kd
-from distill.plugins.distillers.mpd import MPDDistiller, MPDParams, pick_teacher
+from distill.plugins.distillers.functional import ensemble_logits, pixel_kd
+from distill.plugins.distillers.mpd import MPDDistiller, MPDParams
+from distill.plugins.distillers.wiring import check_same_classes, pick_teacher, teacher_logits
 
 
 class DualParams(MPDParams):
@@ -26,6 +27,11 @@ class DualParams(MPDParams):
         description="teacher whose logits "
         "are distilled; default the first CNN teacher "
         "other than the feature teacher, else the same",
+    )
+    logit_ensemble: bool = Field(
+        False,
+        description="the logit path distils the mean of every teacher's softened class "
+        "probabilities (multi-teacher KD) instead of one teacher's",
     )
 
 
@@ -43,6 +49,7 @@ class DualDistiller(MPDDistiller):
 
     Params = DualParams
     needs = frozenset({"features", "logits"})
+    component_name = "dual"
 
     def __init__(
         self, params: DualParams, student: ModelSpec, teachers: Sequence[ModelSpec]
@@ -62,9 +69,10 @@ class DualDistiller(MPDDistiller):
             family = "transformer" if "transformer" in families else "hybrid"
             params = params.model_copy(update={"teacher_index": families.index(family)})
         super().__init__(params, student, teachers)
-        if params.logit_teacher_index is not None:
-            self.logit_teacher = pick_teacher(teachers, params.logit_teacher_index, "cnn", "dual")
-        else:
+        self.logit_teacher = pick_teacher(
+            "dual", teachers, params.logit_teacher_index, field="logit_teacher_index"
+        )
+        if params.logit_teacher_index is None:
             self.logit_teacher = next(
                 (
                     i
@@ -73,12 +81,11 @@ class DualDistiller(MPDDistiller):
                 ),
                 self.feature_teacher,
             )
-        if teachers[self.logit_teacher].num_classes != student.num_classes:
-            raise ConfigError(
-                f"dual: logit teacher '{teachers[self.logit_teacher].name}' has "
-                f"{teachers[self.logit_teacher].num_classes} classes, student has "
-                f"{student.num_classes}"
-            )
+        self.logit_teachers = (
+            list(range(len(teachers))) if params.logit_ensemble else [self.logit_teacher]
+        )
+        for index in self.logit_teachers:
+            check_same_classes("dual", student, teachers[index])
 
     def forward(
         self, student: SegOutput, teachers: Sequence[SegOutput], target: Tensor
@@ -86,9 +93,9 @@ class DualDistiller(MPDDistiller):
         p: DualParams = self.params  # type: ignore[assignment]
         terms = self.mpd_terms(student, teachers[self.feature_teacher])
         if p.weight_logit > 0:
-            logits = teachers[self.logit_teacher].logits
-            if logits is None or logits.numel() == 0:
-                raise ConfigError("dual: the logit teacher's output has no logits")
+            logits = ensemble_logits(
+                [teacher_logits(teachers[i]) for i in self.logit_teachers], p.temperature
+            )
             terms["logit"] = p.weight_logit * pixel_kd(student.logits, logits, p.temperature)
         return terms
 

@@ -44,12 +44,16 @@ class FitNet(Distiller):
 
     def __init__(self, params: Params, student: ModelSpec, teachers: Sequence[ModelSpec]):
         super().__init__(params, student, teachers)
-        self.teacher_spec = pick_teacher("fitnet", self.teacher_specs, params.teacher)
+        self.teacher_spec = self.teacher_specs[
+            pick_teacher("fitnet", self.teacher_specs, params.teacher)
+        ]
         check_strides("fitnet", params.strides, student, self.teacher_spec)
         self.connectors = nn.ModuleDict(
             {
                 str(s): connector(
-                    student.channels_at(s), self.teacher_spec.channels_at(s), params.connector_norm
+                    student.channels_at(s),
+                    self.teacher_spec.channels_at(s),
+                    "bn" if params.connector_norm else "none",
                 )
                 for s in params.strides
             }

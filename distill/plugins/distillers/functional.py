@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+
+import torch
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -15,15 +19,35 @@ def pixel_kd(student_logits: Tensor, teacher_logits: Tensor, temperature: float 
     """
     if temperature <= 0:
         raise ValueError(f"temperature must be positive (got {temperature})")
-    teacher = as_constant(teacher_logits)
-    if teacher.shape[-2:] != student_logits.shape[-2:]:
-        teacher = F.interpolate(
-            teacher, size=student_logits.shape[-2:], mode="bilinear", align_corners=False
-        )
+    teacher = _resized(as_constant(teacher_logits), student_logits.shape[-2:])
     log_p_student = F.log_softmax(student_logits / temperature, dim=1)
     log_p_teacher = F.log_softmax(teacher.float() / temperature, dim=1)
     kl = (log_p_teacher.exp() * (log_p_teacher - log_p_student)).sum(dim=1)
     return kl.mean() * temperature**2
+
+
+def ensemble_logits(teacher_logits: Sequence[Tensor], temperature: float) -> Tensor:
+    """Logits whose softmax at ``temperature`` is the mean of the teachers' softened class
+    probabilities: multi-teacher KD (You et al., KDD 2017) through the one-teacher
+    ``pixel_kd``. Computed as T * log(mean_i softmax(t_i / T)) with logsumexp, so no pixel
+    underflows to log(0). Maps are resized to the first teacher's size when they differ."""
+    if not teacher_logits:
+        raise ValueError("ensemble_logits needs at least one teacher's logits")
+    if len(teacher_logits) == 1:  # one teacher's own logits already have that softmax
+        return as_constant(teacher_logits[0])
+    size = teacher_logits[0].shape[-2:]
+    log_probs = [
+        F.log_softmax(_resized(as_constant(t).float(), size) / temperature, dim=1)
+        for t in teacher_logits
+    ]
+    mean = torch.logsumexp(torch.stack(log_probs), dim=0) - math.log(len(log_probs))
+    return temperature * mean
+
+
+def _resized(x: Tensor, size: torch.Size) -> Tensor:
+    if x.shape[-2:] == size:
+        return x
+    return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
 
 
 def as_constant(tensor: Tensor) -> Tensor:

@@ -70,7 +70,9 @@ class IntraClassFeatureVariation(Distiller):
 
     def __init__(self, params: Params, student: ModelSpec, teachers: Sequence[ModelSpec]):
         super().__init__(params, student, teachers)
-        self.teacher_spec = pick_teacher("ifvd", self.teacher_specs, params.teacher)
+        self.teacher_spec = self.teacher_specs[
+            pick_teacher("ifvd", self.teacher_specs, params.teacher)
+        ]
         check_strides("ifvd", params.strides, student, self.teacher_spec)
 
     def forward(

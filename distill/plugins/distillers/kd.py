@@ -10,7 +10,7 @@ from torch import Tensor
 
 from distill.core.hookspecs import hookimpl
 from distill.core.interfaces import Distiller, ModelSpec, SegOutput, TeacherNeed
-from distill.plugins.distillers.functional import pixel_kd
+from distill.plugins.distillers.functional import ensemble_logits, pixel_kd
 from distill.plugins.distillers.wiring import (
     TeacherChoiceParams,
     check_same_classes,
@@ -25,7 +25,9 @@ class PixelKD(Distiller):
 
     "Distilling the Knowledge in a Neural Network", arXiv:1503.02531. Each pixel is one
     classification: KL(softmax(t/T) || softmax(s/T)) summed over classes, averaged over pixels
-    and batch, times T^2 so gradients keep their size as T changes.
+    and batch, times T^2 so gradients keep their size as T changes. With ``ensemble`` the
+    target is the mean of all teachers' softened probabilities ("Learning from Multiple
+    Teacher Networks", You et al., KDD 2017).
     """
 
     search_space: ClassVar[dict[str, Any]] = {
@@ -36,20 +38,31 @@ class PixelKD(Distiller):
 
     class Params(TeacherChoiceParams):
         temperature: float = Field(4.0, gt=0.0, description="softmax temperature T")
+        ensemble: bool = Field(
+            False,
+            description="distil the mean of every teacher's softened class probabilities "
+            "(multi-teacher KD) instead of the one chosen by 'teacher'",
+        )
 
     needs: ClassVar[frozenset[TeacherNeed]] = frozenset({"logits"})
 
     def __init__(self, params: Params, student: ModelSpec, teachers: Sequence[ModelSpec]):
         super().__init__(params, student, teachers)
         pick_teacher("kd", self.teacher_specs, params.teacher)
-        check_same_classes("kd", student, self.teacher_specs[params.teacher])
+        chosen = self.teacher_specs if params.ensemble else [self.teacher_specs[params.teacher]]
+        for teacher in chosen:
+            check_same_classes("kd", student, teacher)
 
     def forward(
         self, student: SegOutput, teachers: Sequence[SegOutput], target: Tensor
     ) -> dict[str, Tensor]:
         s = logits_of(student, "student")
-        t = teacher_logits(teachers[self.params.teacher])
-        return {"kd": pixel_kd(s, t, self.params.temperature)}
+        p: PixelKD.Params = self.params  # type: ignore[assignment]
+        if p.ensemble:
+            t = ensemble_logits([teacher_logits(out) for out in teachers], p.temperature)
+        else:
+            t = teacher_logits(teachers[p.teacher])
+        return {"kd": pixel_kd(s, t, p.temperature)}
 
 
 @hookimpl

@@ -18,6 +18,13 @@ from distill.core.errors import ConfigError
 from distill.core.hookspecs import hookimpl
 from distill.core.interfaces import Distiller, DistillerParams, ModelSpec, SegOutput
 from distill.plugins.distillers.functional import as_constant
+from distill.plugins.distillers.wiring import (
+    ConnectorNorm,
+    check_strides,
+    connector,
+    match_size,
+    pick_teacher,
+)
 
 Normalize = Literal["channel", "standardize", "none"]
 
@@ -55,33 +62,6 @@ def context_distance(student: Tensor, teacher: Tensor, grids: Sequence[int]) -> 
     return sum(losses) / len(losses)
 
 
-def connector(student_channels: int, teacher_channels: int, norm: str) -> nn.Sequential:
-    """1x1 conv + norm: the learnable map from student to teacher channel space."""
-    layer = (
-        nn.BatchNorm2d(teacher_channels)
-        if norm == "bn"
-        else nn.GroupNorm(_groups(teacher_channels), teacher_channels)
-    )
-    return nn.Sequential(nn.Conv2d(student_channels, teacher_channels, 1, bias=False), layer)
-
-
-def _groups(channels: int, wanted: int = 32) -> int:
-    return max(g for g in range(1, min(wanted, channels) + 1) if channels % g == 0)
-
-
-def pick_teacher(teachers: Sequence[ModelSpec], index: int | None, family: str, who: str) -> int:
-    """Explicit index, else the first teacher of ``family``, else teacher 0."""
-    if not teachers:
-        raise ConfigError(f"{who} needs a teacher (give --teacher)")
-    if index is not None:
-        if index >= len(teachers):
-            raise ConfigError(
-                f"{who}: teacher_index {index} but only {len(teachers)} teacher(s) given"
-            )
-        return index
-    return next((i for i, t in enumerate(teachers) if t.family == family), 0)
-
-
 class MPDParams(DistillerParams):
     strides: list[int] = Field(
         [4, 8, 16, 32], min_length=1, description="feature strides distilled"
@@ -99,7 +79,7 @@ class MPDParams(DistillerParams):
         description="feature normalisation before "
         "comparison: channel (unit L2 per pixel), standardize, none",
     )
-    connector_norm: Literal["bn", "gn"] = Field("bn", description="norm of the connectors")
+    connector_norm: ConnectorNorm = Field("bn", description="norm of the connectors")
     teacher_index: int | None = Field(
         None,
         ge=0,
@@ -131,24 +111,21 @@ class MPDDistiller(Distiller):
 
     Params = MPDParams
     needs = frozenset({"features"})
+    component_name: ClassVar[str] = "mpd"
+    """The registered name, which build-time errors quote."""
 
     def __init__(
         self, params: MPDParams, student: ModelSpec, teachers: Sequence[ModelSpec]
     ) -> None:
         super().__init__(params, student, teachers)
+        name = self.component_name
         self.feature_teacher = pick_teacher(
-            teachers, params.teacher_index, "transformer", type(self).__name__
+            name, teachers, params.teacher_index, "transformer", "teacher_index"
         )
         teacher = teachers[self.feature_teacher]
+        check_strides(name, params.strides, student, teacher)
         self.connectors = nn.ModuleDict()
         for stride in params.strides:
-            for spec, role in ((student, "student"), (teacher, "teacher")):
-                if stride not in spec.feature_strides:
-                    raise ConfigError(
-                        f"MPD: stride {stride} is not available in the {role} '{spec.name}' "
-                        f"(its feature strides are {list(spec.feature_strides)}); remove it "
-                        "from strides"
-                    )
             self.connectors[str(stride)] = connector(
                 student.channels_at(stride), teacher.channels_at(stride), params.connector_norm
             )
@@ -163,11 +140,7 @@ class MPDDistiller(Distiller):
         for stride, scale in zip(p.strides, self.scale_weights, strict=True):
             s_map = student.features[self.student_spec.feature_strides.index(stride)]
             t_map = as_constant(teacher.features[t_spec.feature_strides.index(stride)])
-            mapped = self.connectors[str(stride)](s_map)
-            if mapped.shape[-2:] != t_map.shape[-2:]:
-                mapped = F.interpolate(
-                    mapped, size=t_map.shape[-2:], mode="bilinear", align_corners=False
-                )
+            mapped = match_size(self.connectors[str(stride)](s_map), t_map)
             if p.weight_feature > 0:
                 terms[f"feat_s{stride}"] = (
                     p.weight_feature * scale * feature_distance(mapped, t_map, p.normalize)

@@ -79,7 +79,9 @@ class StructuredKD(Distiller):
 
     def __init__(self, params: Params, student: ModelSpec, teachers: Sequence[ModelSpec]):
         super().__init__(params, student, teachers)
-        self.teacher_spec = pick_teacher("skd", self.teacher_specs, params.teacher)
+        self.teacher_spec = self.teacher_specs[
+            pick_teacher("skd", self.teacher_specs, params.teacher)
+        ]
         check_same_classes("skd", student, self.teacher_specs[params.teacher])
         check_strides("skd", params.strides, student, self.teacher_spec)
 

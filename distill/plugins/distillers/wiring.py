@@ -7,6 +7,7 @@ typo in a config fails before any model runs, with a message naming the stride.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import torch.nn.functional as F
 from pydantic import Field
@@ -16,19 +17,33 @@ from distill.core.errors import ConfigError, DistillError
 from distill.core.interfaces import DistillerParams, ModelSpec, SegOutput
 from distill.plugins.distillers.functional import as_constant
 
+ConnectorNorm = Literal["none", "bn", "gn"]
+
 
 class TeacherChoiceParams(DistillerParams):
     teacher: int = Field(0, ge=0, description="index of the teacher (in --teacher order) to use")
 
 
-def pick_teacher(name: str, teachers: Sequence[ModelSpec], index: int) -> ModelSpec:
-    """The chosen teacher's spec, or a ConfigError saying how many teachers there are."""
+def pick_teacher(
+    name: str,
+    teachers: Sequence[ModelSpec],
+    index: int | None,
+    family: str | None = None,
+    field: str = "teacher",
+) -> int:
+    """The index of the teacher a distiller reads: ``index`` when given (a ConfigError says
+    how many teachers there are when it is out of range), else the first teacher of
+    ``family``, else the first teacher."""
+    if not teachers:
+        raise ConfigError(f"distiller '{name}' needs a teacher (give --teacher)")
+    if index is None:
+        return next((i for i, t in enumerate(teachers) if t.family == family), 0)
     if index >= len(teachers):
         raise ConfigError(
-            f"distiller '{name}': parameter 'teacher' is {index} but {len(teachers)} "
+            f"distiller '{name}': parameter '{field}' is {index} but {len(teachers)} "
             "teacher(s) were given"
         )
-    return teachers[index]
+    return index
 
 
 def check_strides(
@@ -72,10 +87,23 @@ def match_size(x: Tensor, reference: Tensor) -> Tensor:
     return F.interpolate(x, size=reference.shape[-2:], mode="bilinear", align_corners=False)
 
 
-def connector(in_channels: int, out_channels: int, norm: bool = False) -> nn.Module:
-    """A 1x1 conv adapting student channels to teacher channels (optionally + BatchNorm)."""
-    conv = nn.Conv2d(in_channels, out_channels, kernel_size=1, bias=not norm)
-    return nn.Sequential(conv, nn.BatchNorm2d(out_channels)) if norm else conv
+def connector(in_channels: int, out_channels: int, norm: ConnectorNorm = "none") -> nn.Module:
+    """A 1x1 conv adapting student channels to teacher channels, optionally followed by
+    BatchNorm or GroupNorm (then the conv has no bias: the norm's shift replaces it)."""
+    conv = nn.Conv2d(in_channels, out_channels, kernel_size=1, bias=norm == "none")
+    if norm == "none":
+        return conv
+    layer = (
+        nn.BatchNorm2d(out_channels)
+        if norm == "bn"
+        else nn.GroupNorm(_groups(out_channels), out_channels)
+    )
+    return nn.Sequential(conv, layer)
+
+
+def _groups(channels: int, wanted: int = 32) -> int:
+    """The most groups, up to ``wanted``, that divide ``channels``."""
+    return max(g for g in range(1, min(wanted, channels) + 1) if channels % g == 0)
 
 
 def check_same_classes(name: str, student: ModelSpec, teacher: ModelSpec) -> None:
