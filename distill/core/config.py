@@ -115,6 +115,15 @@ class TrainConfig(Section):
     )
 
 
+class StudentTrainConfig(TrainConfig):
+    distill_warmup_epochs: float = Field(
+        0.0,
+        ge=0,
+        description="ramp every distillation term linearly from 0 to its weight over these "
+        "epochs, so untrained connectors do not swamp the task loss early (0: off)",
+    )
+
+
 class TeacherTrainConfig(TrainConfig):
     epochs: int = Field(6, ge=0, description="0 means use the teacher as built/loaded")
     lr: float = Field(1e-3, gt=0)
@@ -153,7 +162,7 @@ class RunConfig(Section):
     teachers: list[ComponentConfig] = Field(default_factory=lambda: [ComponentConfig(name="swin")])
     student: ComponentConfig = Field(default_factory=lambda: ComponentConfig(name="mpdnet"))
     distillers: list[ComponentConfig] = Field(default_factory=lambda: [ComponentConfig(name="mpd")])
-    train: TrainConfig = Field(default_factory=TrainConfig)
+    train: StudentTrainConfig = Field(default_factory=StudentTrainConfig)
     teacher_train: TeacherTrainConfig = Field(default_factory=TeacherTrainConfig)
     runtime: RuntimeConfig = Field(default_factory=RuntimeConfig)
     eval: EvalConfig = Field(default_factory=EvalConfig)

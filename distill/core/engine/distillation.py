@@ -21,7 +21,8 @@ class FrozenTeacher(Protocol):
 
 class DistillerSuite(nn.Module):
     """Several distillers summed: each term is named ``<distiller>/<term>`` and multiplied
-    by that distiller's ``weight``, so ablations need no new code."""
+    by that distiller's ``weight`` and by ``ramp`` (the warm-up factor the loop sets each
+    batch), so ablations need no new code."""
 
     def __init__(self, distillers: Sequence[tuple[str, Distiller]]) -> None:
         super().__init__()
@@ -30,6 +31,7 @@ class DistillerSuite(nn.Module):
             names.append(name if name not in names else f"{name}{len(names)}")
         self.names = names
         self.members = nn.ModuleList(d for _, d in distillers)
+        self.ramp = 1.0
 
     @property
     def needs(self) -> frozenset[TeacherNeed]:
@@ -47,7 +49,7 @@ class DistillerSuite(nn.Module):
             if weight == 0:
                 continue
             for term, value in distiller(student, teachers, target).items():
-                terms[f"{name}/{term}"] = weight * value
+                terms[f"{name}/{term}"] = weight * self.ramp * value
         return terms
 
 

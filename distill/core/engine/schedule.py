@@ -1,4 +1,5 @@
-"""Learning-rate schedules: linear warmup, then cosine or poly decay, stepped per update."""
+"""Schedules stepped per batch: the learning rate (linear warmup, then cosine or poly decay)
+and the distillation ramp."""
 
 from __future__ import annotations
 
@@ -38,3 +39,11 @@ def build_scheduler(
     return torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: lr_factor(step, total, warmup, cfg.schedule)
     )
+
+
+def distill_ramp(batches_done: int, warmup_batches: float) -> float:
+    """Factor on every distillation term: linear from 1/warmup to 1 over the warm-up (as
+    DKD, Zhao et al. CVPR 2022, warms its KD loss up), then 1."""
+    if warmup_batches <= 0:
+        return 1.0
+    return min(1.0, (batches_done + 1) / warmup_batches)
