@@ -217,6 +217,52 @@ def variant_section(table: list[dict[str, Any]], variants: dict[str, list[str]])
     return [note, "", markdown_table(rows, columns)]
 
 
+def gain_section(rows: list[dict[str, Any]], dataset: str, methods: list[str]) -> list[str]:
+    """What distillation bought, seed by seed: each distilled method minus mpdnet alone
+    trained on the same split (paired differences spread less than the two means do), and
+    how much of the room between mpdnet and its best teacher that gain is."""
+    from distill.core.report.tables import markdown_table
+
+    ok = [r for r in rows if r["dataset"] == dataset and "error" not in r]
+    alone = {r["seed"]: r["mDice"] for r in ok if r["method"] == "mpdnet"}
+    room = {
+        r["seed"]: max(t["mDice"] for t in r["teachers"]) - alone[r["seed"]]
+        for r in ok
+        if r.get("teachers") and r["seed"] in alone
+    }
+    table = []
+    ran = {r["method"] for r in ok}
+    for label in [m for m in paper_order(methods) if m.startswith("mpdnet+") and m in ran]:
+        seeds = {r["seed"]: r["mDice"] for r in ok if r["method"] == label}
+        paired = sorted(set(seeds) & set(alone))
+        if not paired:
+            continue
+        gain, gain_std = aggregate([seeds[s] - alone[s] for s in paired], 100.0)
+        row = {"method": label, "gain": gain, "gain_std": gain_std, "seeds": len(paired)}
+        headroom = [room[s] for s in paired if s in room]
+        if len(headroom) == len(paired):
+            row["room"] = statistics.fmean(headroom) * 100.0
+            if row["room"] > 0:
+                row["closed"] = 100.0 * gain / row["room"]
+        table.append({k: v for k, v in row.items() if v is not None})
+    if not table:
+        return []
+    columns = [("method", "Method"), ("gain", "mDice gain over mpdnet (points)", 2),
+               ("room", "teacher - mpdnet (points)", 2), ("closed", "share of that room (%)", 0),
+               ("seeds", "paired seeds")]  # fmt: skip
+    note = (
+        "Distillation gain: per seed, the method's test mDice minus mpdnet's on the same split "
+        "(mean ± std of those differences); the room is the best teacher's mDice minus "
+        "mpdnet's, what a student that matched its teacher would gain."
+    )
+    if room:
+        mean_room = statistics.fmean(room.values()) * 100.0
+        note += f" Mean room {mean_room:.2f} points" + (
+            f": a 1-point gain is {100.0 / mean_room:.0f}% of it." if mean_room > 0 else "."
+        )
+    return [note, "", markdown_table(table, columns)]
+
+
 def time_section(rows: list[dict[str, Any]], jobs: int) -> list[str]:
     """Run-seconds per method, split into phases: what to cut when a budget runs long."""
     from benchmarks.accuracy import PHASES
@@ -307,6 +353,7 @@ def write_report(rows: list[dict[str, Any]], settings: dict[str, Any], out: Path
         size = settings["sizes"][dataset]
         lines += [f"## {dataset} ({size}x{size})", "", markdown_table(table, COLUMNS)]
         lines += variant_section(table, variants)
+        lines += gain_section(rows, dataset, settings["methods"])
     if checks:
         lines += ["## Targets", "", *[f"- {check_line(c)}" for c in checks], ""]
     if errors:

@@ -42,13 +42,17 @@ for s in $steps; do
       --variant "light=mpdnet+dual distiller.dual.weight_feature=0.2 distiller.dual.weight_context=0.2" \
       --variant "coarse-light=mpdnet+dual distiller.dual.strides=[16,32] distiller.dual.weight_feature=0.2 distiller.dual.weight_context=0.2" \
       --variant "logits-only=mpdnet+dual distiller.dual.weight_feature=0 distiller.dual.weight_context=0" ;;
-    # dual with a CNN teacher for its logit path (DESIGN's reading), on the real sample;
+    # dual with a CNN teacher for its logit path (DESIGN's reading), both teachers' mean
+    # (multi-teacher KD) and a distillation warm-up, on the real sample;
     # not in the default steps: run it alone or after accuracy (its Swin teachers are reused)
     cnn-teacher) step cnn_teacher 300 "${accuracy[@]}" --datasets isic2017-cc0 \
       --teachers swin,cnn --methods mpdnet,mpdnet+dual,mpdnet+kd --time-limit 4 \
       --out "$res/cnn_teacher" \
       --variant "swinlogits=mpdnet+dual distiller.dual.logit_teacher_index=0" \
-      --variant "cnnkd=mpdnet+kd distiller.kd.teacher=1" ;;
+      --variant "cnnkd=mpdnet+kd distiller.kd.teacher=1" \
+      --variant "ensemble=mpdnet+kd distiller.kd.ensemble=true" \
+      --variant "ensemble=mpdnet+dual distiller.dual.logit_ensemble=true" \
+      --variant "warmup=mpdnet+dual train.distill_warmup_epochs=2" ;;
     # the pipeline at its GPU default, batch 64 (about 100 s with the models; 40 s without)
     speed) step speed 150 python3 -m benchmarks.speed --device cuda --models mpdnet,swin,unet \
         --repeats 3 --out "$res/speed"

@@ -18,6 +18,7 @@ import yaml
 from benchmarks import accuracy, data, size, speed  # importable: pythonpath is the repo
 from distill.cli.app import run_app
 from distill.cli.bench import find_benchmarks, suites
+from distill.core.errors import DistillError
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -370,3 +371,24 @@ def test_speed_engine_precision_follows_the_device():
     assert speed.engine_amp("auto", on_gpu=False) == ("bf16" if cpu_computes_bf16() else "off")
     assert speed.engine_amp("fp32", on_gpu=True) == "off"
     assert speed.engine_amp("bf16", on_gpu=False) == "bf16"
+
+
+def test_every_variant_in_the_gpu_script_resolves(tmp_path: Path) -> None:
+    """The lent GPU is rare and short: a typo in gpu_check.sh's variants must fail here,
+    not there. Each variant resolves against the registry with both teachers given."""
+    import re
+
+    from distill.core.config import resolve
+    from distill.core.plugins import registry
+
+    script = (Path(__file__).parents[1] / "benchmarks" / "gpu_check.sh").read_text()
+    variants = re.findall(r'--variant "([^"]+)"', script)
+    assert len(variants) >= 8
+    budget = accuracy.Budget(None, 10, 30, 32, ("swin", "cnn"), "cpu")
+    catalog = accuracy.all_methods()
+    for text in variants:
+        method = accuracy.parse_variant(text, catalog)
+        resolve(accuracy.run_config("isic2017-cc0", 0, method, budget, tmp_path), registry())
+    with pytest.raises(DistillError, match="logit_ensembel"):
+        typo = accuracy.parse_variant("t=mpdnet+dual distiller.dual.logit_ensembel=true", catalog)
+        resolve(accuracy.run_config("isic2017-cc0", 0, typo, budget, tmp_path), registry())
