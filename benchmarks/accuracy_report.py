@@ -217,12 +217,12 @@ def variant_section(table: list[dict[str, Any]], variants: dict[str, list[str]])
     return [note, "", markdown_table(rows, columns)]
 
 
-def gain_section(rows: list[dict[str, Any]], dataset: str, methods: list[str]) -> list[str]:
+def gain_table(rows: list[dict[str, Any]], dataset: str, methods: list[str],
+               ) -> tuple[list[dict[str, Any]], float | None]:  # fmt: skip
     """What distillation bought, seed by seed: each distilled method minus mpdnet alone
     trained on the same split (paired differences spread less than the two means do), and
-    how much of the room between mpdnet and its best teacher that gain is."""
-    from distill.core.report.tables import markdown_table
-
+    how much of the room between mpdnet and its best teacher that gain is. Also returns the
+    mean room in points (None without teachers)."""
     ok = [r for r in rows if r["dataset"] == dataset and "error" not in r]
     alone = {r["seed"]: r["mDice"] for r in ok if r["method"] == "mpdnet"}
     room = {
@@ -245,6 +245,12 @@ def gain_section(rows: list[dict[str, Any]], dataset: str, methods: list[str]) -
             if row["room"] > 0:
                 row["closed"] = 100.0 * gain / row["room"]
         table.append({k: v for k, v in row.items() if v is not None})
+    return table, (statistics.fmean(room.values()) * 100.0 if room else None)
+
+
+def gain_section(table: list[dict[str, Any]], room: float | None) -> list[str]:
+    from distill.core.report.tables import markdown_table
+
     if not table:
         return []
     columns = [("method", "Method"), ("gain", "mDice gain over mpdnet (points)", 2),
@@ -255,10 +261,9 @@ def gain_section(rows: list[dict[str, Any]], dataset: str, methods: list[str]) -
         "(mean ± std of those differences); the room is the best teacher's mDice minus "
         "mpdnet's, what a student that matched its teacher would gain."
     )
-    if room:
-        mean_room = statistics.fmean(room.values()) * 100.0
-        note += f" Mean room {mean_room:.2f} points" + (
-            f": a 1-point gain is {100.0 / mean_room:.0f}% of it." if mean_room > 0 else "."
+    if room is not None:
+        note += f" Mean room {room:.2f} points" + (
+            f": a 1-point gain is {100.0 / room:.0f}% of it." if room > 0 else "."
         )
     return [note, "", markdown_table(table, columns)]
 
@@ -312,10 +317,11 @@ def write_report(rows: list[dict[str, Any]], settings: dict[str, Any], out: Path
 
     rows = [r for r in rows if in_scope(r, settings)]
     budget = settings["budget"]
-    tables, checks = {}, []
+    tables, gains, checks = {}, {}, []
     for dataset in settings["datasets"]:
         size = settings["sizes"][dataset]
         tables[dataset] = table_rows(rows, dataset, size, settings["methods"], budget["teachers"])
+        gains[dataset] = gain_table(rows, dataset, settings["methods"])
         checks += target_checks(tables[dataset], dataset)
     errors = [r for r in rows if "error" in r]
     expected = len(settings["datasets"]) * settings["seeds"] * len(settings["methods"])
@@ -353,7 +359,7 @@ def write_report(rows: list[dict[str, Any]], settings: dict[str, Any], out: Path
         size = settings["sizes"][dataset]
         lines += [f"## {dataset} ({size}x{size})", "", markdown_table(table, COLUMNS)]
         lines += variant_section(table, variants)
-        lines += gain_section(rows, dataset, settings["methods"])
+        lines += gain_section(*gains[dataset])
     if checks:
         lines += ["## Targets", "", *[f"- {check_line(c)}" for c in checks], ""]
     if errors:
@@ -378,12 +384,15 @@ def write_report(rows: list[dict[str, Any]], settings: dict[str, Any], out: Path
     out.mkdir(parents=True, exist_ok=True)
     (out / "accuracy.json").write_text(json.dumps(summary, indent=2) + "\n")
     (out / "accuracy.md").write_text("\n".join(lines) + "\n")
-    plot(tables, out / "accuracy.png")
+    plot(tables, gains, out / "accuracy.png")
     return summary
 
 
-def plot(tables: dict[str, list[dict[str, Any]]], path: Path) -> None:
-    """mDice vs GMACs (log), one panel per dataset; error bars are the std over seeds."""
+def plot(tables: dict[str, list[dict[str, Any]]],
+         gains: dict[str, tuple[list[dict[str, Any]], float | None]], path: Path) -> None:  # fmt: skip
+    """mDice vs GMACs (log), one panel per dataset; error bars are the std over seeds. Below
+    it, where distilled methods ran, their paired gain over mpdnet against the +1 target and
+    the teacher's room."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -392,7 +401,10 @@ def plot(tables: dict[str, list[dict[str, Any]]], path: Path) -> None:
     from benchmarks.size import place_labels
 
     panels = [(d, t) for d, t in tables.items() if t] or [("no finished runs", [])]
-    fig, axes = plt.subplots(1, len(panels), figsize=(8 * len(panels), 6), squeeze=False)
+    with_gains = any(gains.get(d, ([], None))[0] for d, _ in panels)
+    fig, axes = plt.subplots(1 + with_gains, len(panels), squeeze=False,
+                             figsize=(8 * len(panels), 6 + 4 * with_gains),
+                             height_ratios=[3, 2] if with_gains else None)  # fmt: skip
     for ax, (dataset, table) in zip(axes[0], panels, strict=True):
         for r in table:
             colour = ("#2a7fff" if r["method"].startswith("mpdnet")
@@ -400,11 +412,14 @@ def plot(tables: dict[str, list[dict[str, Any]]], path: Path) -> None:
             ax.errorbar(r["gmacs"], r["mDice"], yerr=r.get("mDice_std", 0.0), fmt="o",
                         color=colour, capsize=3)  # fmt: skip
         ax.set_xscale("log")
-        ax.margins(0.1)
+        ax.margins(x=0.2, y=0.1)  # room for the labels beside the outermost points
         ax.set_xlabel("GMACs (log)")
         ax.set_ylabel("test mDice (%)")
         ax.set_title(f"{dataset}: mpdnet variants blue, baselines red, teachers grey")
         ax.grid(True, which="both", alpha=0.3)
+    if with_gains:
+        for ax, (dataset, _) in zip(axes[1], panels, strict=True):
+            plot_gains(ax, dataset, *gains.get(dataset, ([], None)))
     fig.tight_layout()
     fig.canvas.draw()
     for ax, (_, table) in zip(axes[0], panels, strict=True):
@@ -413,3 +428,24 @@ def plot(tables: dict[str, list[dict[str, Any]]], path: Path) -> None:
         place_labels(ax, fig, points)
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def plot_gains(ax: Any, dataset: str, table: list[dict[str, Any]], room: float | None) -> None:
+    """One row per distilled method: mean paired gain ± std, with 0, +1 and the room marked."""
+    if not table:
+        ax.axis("off")
+        return
+    names = [r["method"] for r in reversed(table)]
+    for y, r in enumerate(reversed(table)):
+        colour = "#2a7fff" if r["gain"] >= 0 else "#d62728"
+        ax.errorbar(r["gain"], y, xerr=r.get("gain_std", 0.0), fmt="o", color=colour, capsize=3)
+    ax.axvline(0, color="#444444", linewidth=1)
+    ax.axvline(1, color="#d62728", linestyle="--", linewidth=1, label="+1 point target")
+    if room is not None:
+        ax.axvline(room, color="#999999", linestyle=":", linewidth=1.5,
+                   label=f"teacher room ({room:.2f})")  # fmt: skip
+    ax.set_yticks(range(len(names)), names)
+    ax.set_xlabel("test mDice gain over mpdnet, paired by seed (points)")
+    ax.set_title(f"{dataset}: what distillation bought")
+    ax.grid(True, axis="x", alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)

@@ -163,6 +163,7 @@ def test_accuracy_variants_join_the_table_and_are_chosen_on_validation(
     markdown = (out / "accuracy.md").read_text()
     assert "| mpdnet+dual@coarse | distiller.dual.strides=[16,32] |" in markdown
     assert "| mpdnet+dual | (defaults) |" in markdown
+    assert "Distillation gain" in markdown and "what distillation bought" not in markdown
     duals = [r for r in table if r["method"].startswith("mpdnet+dual")]
     picked = max(duals, key=lambda r: r["val_mDice"])
     (check,) = [c for c in result["checks"] if c["check"].startswith("validation-selected")]
@@ -392,3 +393,33 @@ def test_every_variant_in_the_gpu_script_resolves(tmp_path: Path) -> None:
     with pytest.raises(DistillError, match="logit_ensembel"):
         typo = accuracy.parse_variant("t=mpdnet+dual distiller.dual.logit_ensembel=true", catalog)
         resolve(accuracy.run_config("isic2017-cc0", 0, typo, budget, tmp_path), registry())
+
+
+def test_gain_table_pairs_each_method_with_mpdnet_on_the_same_seed() -> None:
+    """Gains are per-seed differences (seed 2 of kd has no mpdnet partner and is left out);
+    the room is the better teacher minus mpdnet, seed by seed."""
+    from benchmarks.accuracy_report import gain_section, gain_table
+
+    def row(method: str, seed: int, mdice: float, teachers=()) -> dict:
+        named = [{"name": n, "mDice": v} for n, v in teachers]
+        return {"dataset": "d", "seed": seed, "method": method, "mDice": mdice, "teachers": named}
+
+    rows = [
+        row("mpdnet", 0, 0.80),
+        row("mpdnet", 1, 0.90),
+        row("mpdnet+kd", 0, 0.82, [("swin", 0.85), ("cnn", 0.86)]),
+        row("mpdnet+kd", 1, 0.91, [("swin", 0.93), ("cnn", 0.92)]),
+        row("mpdnet+kd", 2, 0.99, [("swin", 0.99), ("cnn", 0.99)]),
+        {**row("mpdnet+dual", 0, 0.0), "error": "OutOfMemoryError"},
+    ]
+    table, room = gain_table(rows, "d", ["mpdnet", "mpdnet+kd", "mpdnet+dual"])
+    (kd,) = table
+    assert kd["method"] == "mpdnet+kd" and kd["seeds"] == 2
+    assert kd["gain"] == pytest.approx(1.5)  # mean of +2 and +1 points
+    assert kd["gain_std"] == pytest.approx(0.7071, abs=1e-4)
+    assert room == kd["room"] == pytest.approx(4.5)  # mean of 6 and 3 points
+    assert kd["closed"] == pytest.approx(100 * 1.5 / 4.5)
+    text = "\n".join(gain_section(table, room))
+    assert "| mpdnet+kd | 1.50 ± 0.71 | 4.50 | 33 | 2 |" in text
+    assert "a 1-point gain is 22% of it" in text
+    assert gain_table(rows[:2], "d", ["mpdnet"]) == ([], None)
