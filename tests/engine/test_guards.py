@@ -85,14 +85,16 @@ def test_atomic_save_keeps_the_old_file_when_writing_fails(tmp_path, monkeypatch
     assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]
 
 
-def test_trained_teacher_is_reused_and_retrained_on_request(tmp_path):
-    args = [*WITH_TEACHER, "--epochs", "1", "--out", tmp_path, "--quiet"]
+def test_trained_teacher_is_reused_and_retrained_on_request(tmp_path, monkeypatch):
+    # its own store: other tests may have stored this teacher already
+    monkeypatch.setenv("DISTILL_CACHE", str(tmp_path / "cache"))
+    args = [*WITH_TEACHER, "--epochs", "1", "--out", tmp_path / "runs", "--quiet"]
     assert cli("run", *args, "--name", "first") == 0
-    assert any(r["stage"] == "teacher:unet" for r in metric_rows(tmp_path / "first"))
+    assert any(r["stage"] == "teacher:unet" for r in metric_rows(tmp_path / "runs" / "first"))
     assert cli("run", *args, "--name", "second") == 0
-    assert not any(r["stage"] == "teacher:unet" for r in metric_rows(tmp_path / "second"))
-    first = json.loads((tmp_path / "first" / "teacher0.json").read_text())
-    second = json.loads((tmp_path / "second" / "teacher0.json").read_text())
+    assert not any(r["stage"] == "teacher:unet" for r in metric_rows(tmp_path / "runs" / "second"))
+    first = json.loads((tmp_path / "runs" / "first" / "teacher0.json").read_text())
+    second = json.loads((tmp_path / "runs" / "second" / "teacher0.json").read_text())
     assert first["key"] == second["key"] and first["source"] == second["source"]
     assert cli("run", *args, "--name", "third", "--retrain-teacher") == 0
-    assert any(r["stage"] == "teacher:unet" for r in metric_rows(tmp_path / "third"))
+    assert any(r["stage"] == "teacher:unet" for r in metric_rows(tmp_path / "runs" / "third"))
