@@ -13,20 +13,22 @@ from distill.core.interfaces import ModelSpec, SegOutput
 
 
 def test_ramp_is_linear_then_one_and_off_by_default():
-    assert [distill_ramp(b, 4) for b in range(6)] == [0.25, 0.5, 0.75, 1.0, 1.0, 1.0]
-    assert distill_ramp(0, 0) == 1.0
-    assert distill_ramp(0, 2.5) == pytest.approx(0.4)  # fractional epochs of batches
+    # one epoch of 4 batches as warm-up: each batch counts itself as done
+    assert [distill_ramp((b + 1) / 4, 1) for b in range(6)] == [0.25, 0.5, 0.75, 1.0, 1.0, 1.0]
+    assert distill_ramp(0.25, 0) == 1.0
+    assert distill_ramp(1.0, 2.5) == pytest.approx(0.4)  # fractional warm-up epochs
 
 
 def test_suite_scales_every_term_by_the_ramp():
     spec = ModelSpec("m", "cnn", 3, (4,), (4,))
     kd = distill.create("distiller", "kd", spec, [spec], weight=2.0)
-    suite = DistillerSuite([("kd", kd)])
+    suite = DistillerSuite([("kd", kd)], warmup_epochs=4.0)
     g = torch.Generator().manual_seed(0)
     student = SegOutput(torch.randn(2, 3, 8, 8, generator=g), [])
     teacher = SegOutput(torch.randn(2, 3, 8, 8, generator=g), [])
     full = suite(student, [teacher], torch.zeros(2, 8, 8, dtype=torch.long))["kd/kd"]
-    suite.ramp = 0.25
+    suite.follow(1.0)  # a quarter of the warm-up done
+    assert suite.ramp == 0.25
     ramped = suite(student, [teacher], torch.zeros(2, 8, 8, dtype=torch.long))["kd/kd"]
     assert ramped.item() == pytest.approx(0.25 * full.item())
 

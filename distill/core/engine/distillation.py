@@ -8,6 +8,7 @@ from typing import Protocol
 import torch
 from torch import Tensor, nn
 
+from distill.core.engine.schedule import distill_ramp
 from distill.core.interfaces import Distiller, SegOutput, TeacherNeed
 
 
@@ -21,17 +22,24 @@ class FrozenTeacher(Protocol):
 
 class DistillerSuite(nn.Module):
     """Several distillers summed: each term is named ``<distiller>/<term>`` and multiplied
-    by that distiller's ``weight`` and by ``ramp`` (the warm-up factor the loop sets each
-    batch), so ablations need no new code."""
+    by that distiller's ``weight`` and by ``ramp``, the warm-up factor that ``follow`` sets
+    from training progress, so ablations need no new code."""
 
-    def __init__(self, distillers: Sequence[tuple[str, Distiller]]) -> None:
+    def __init__(
+        self, distillers: Sequence[tuple[str, Distiller]], warmup_epochs: float = 0.0
+    ) -> None:
         super().__init__()
         names: list[str] = []
         for name, _ in distillers:
             names.append(name if name not in names else f"{name}{len(names)}")
         self.names = names
         self.members = nn.ModuleList(d for _, d in distillers)
+        self.warmup_epochs = warmup_epochs
         self.ramp = 1.0
+
+    def follow(self, epochs_done: float) -> None:
+        """Set the warm-up factor for the batch that brings training to ``epochs_done``."""
+        self.ramp = distill_ramp(epochs_done, self.warmup_epochs)
 
     @property
     def needs(self) -> frozenset[TeacherNeed]:

@@ -144,7 +144,8 @@ def run_experiment(
             [
                 (d.name, reg.get("distiller", d.name).build(d.params, student_spec, specs))
                 for d in cfg.distillers
-            ]
+            ],
+            warmup_epochs=cfg.train.distill_warmup_epochs,
         ).to(runtime.device)
 
         splits = {

@@ -19,7 +19,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from distill.core.config import StudentTrainConfig, TrainConfig
+from distill.core.config import TrainConfig
 from distill.core.engine.batches import DeviceSplit, TrainBatches
 from distill.core.engine.checkpoint import load_checkpoint, save_atomic
 from distill.core.engine.distillation import DistillerSuite, FrozenTeacher, teacher_outputs
@@ -27,7 +27,7 @@ from distill.core.engine.evaluate import evaluate
 from distill.core.engine.losses import task_loss
 from distill.core.engine.progress import TrainingProgress
 from distill.core.engine.runtime import Runtime, rng_state, set_rng_state
-from distill.core.engine.schedule import build_optimizer, build_scheduler, distill_ramp
+from distill.core.engine.schedule import build_optimizer, build_scheduler
 from distill.core.errors import DistillError
 from distill.core.interfaces import SegmentationModel
 
@@ -173,10 +173,8 @@ def fit(
             started = time.perf_counter()
             for step, (images, masks) in enumerate(stage.batches.epoch(first), start=first):
                 images, masks = ranks.share(images), ranks.share(masks)
-                if stage.suite is not None and isinstance(cfg, StudentTrainConfig):
-                    stage.suite.ramp = distill_ramp(
-                        epoch * steps + step, cfg.distill_warmup_epochs * steps
-                    )
+                if stage.suite is not None:
+                    stage.suite.follow(epoch + (step + 1) / steps)
                 terms = train_step(stage, runtime, images, masks, forward_model)
                 loss = sum(terms.values())
                 (loss / cfg.accumulate).backward()

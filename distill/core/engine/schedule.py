@@ -41,9 +41,9 @@ def build_scheduler(
     )
 
 
-def distill_ramp(batches_done: int, warmup_batches: float) -> float:
-    """Factor on every distillation term: linear from 1/warmup to 1 over the warm-up (as
-    DKD, Zhao et al. CVPR 2022, warms its KD loss up), then 1."""
-    if warmup_batches <= 0:
+def distill_ramp(epochs_done: float, warmup_epochs: float) -> float:
+    """Factor on every distillation term: linear from 0 to 1 over the warm-up (as DKD, Zhao
+    et al. CVPR 2022, warms its KD loss up), then 1; ``epochs_done`` counts the current batch."""
+    if warmup_epochs <= 0:
         return 1.0
-    return min(1.0, (batches_done + 1) / warmup_batches)
+    return min(1.0, epochs_done / warmup_epochs)

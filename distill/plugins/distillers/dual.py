@@ -69,10 +69,11 @@ class DualDistiller(MPDDistiller):
             family = "transformer" if "transformer" in families else "hybrid"
             params = params.model_copy(update={"teacher_index": families.index(family)})
         super().__init__(params, student, teachers)
-        self.logit_teacher = pick_teacher(
-            "dual", teachers, params.logit_teacher_index, field="logit_teacher_index"
-        )
-        if params.logit_teacher_index is None:
+        if params.logit_teacher_index is not None:
+            self.logit_teacher = pick_teacher(
+                "dual", teachers, params.logit_teacher_index, field="logit_teacher_index"
+            )
+        else:
             self.logit_teacher = next(
                 (
                     i

@@ -19,7 +19,7 @@ def pixel_kd(student_logits: Tensor, teacher_logits: Tensor, temperature: float 
     """
     if temperature <= 0:
         raise ValueError(f"temperature must be positive (got {temperature})")
-    teacher = _resized(as_constant(teacher_logits), student_logits.shape[-2:])
+    teacher = resized_to(as_constant(teacher_logits), student_logits.shape[-2:])
     log_p_student = F.log_softmax(student_logits / temperature, dim=1)
     log_p_teacher = F.log_softmax(teacher.float() / temperature, dim=1)
     kl = (log_p_teacher.exp() * (log_p_teacher - log_p_student)).sum(dim=1)
@@ -37,14 +37,15 @@ def ensemble_logits(teacher_logits: Sequence[Tensor], temperature: float) -> Ten
         return as_constant(teacher_logits[0])
     size = teacher_logits[0].shape[-2:]
     log_probs = [
-        F.log_softmax(_resized(as_constant(t).float(), size) / temperature, dim=1)
+        F.log_softmax(resized_to(as_constant(t).float(), size) / temperature, dim=1)
         for t in teacher_logits
     ]
     mean = torch.logsumexp(torch.stack(log_probs), dim=0) - math.log(len(log_probs))
     return temperature * mean
 
 
-def _resized(x: Tensor, size: torch.Size) -> Tensor:
+def resized_to(x: Tensor, size: torch.Size) -> Tensor:
+    """``x`` resized bilinearly to ``size`` (H, W) when its spatial size differs."""
     if x.shape[-2:] == size:
         return x
     return F.interpolate(x, size=size, mode="bilinear", align_corners=False)

@@ -9,13 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-import torch.nn.functional as F
 from pydantic import Field
 from torch import Tensor, nn
 
 from distill.core.errors import ConfigError, DistillError
 from distill.core.interfaces import DistillerParams, ModelSpec, SegOutput
-from distill.plugins.distillers.functional import as_constant
+from distill.plugins.distillers.functional import as_constant, resized_to
 
 ConnectorNorm = Literal["none", "bn", "gn"]
 
@@ -82,9 +81,7 @@ def logits_of(output: SegOutput, role: str) -> Tensor:
 
 def match_size(x: Tensor, reference: Tensor) -> Tensor:
     """Resize ``x`` bilinearly to ``reference``'s spatial size when the two differ."""
-    if x.shape[-2:] == reference.shape[-2:]:
-        return x
-    return F.interpolate(x, size=reference.shape[-2:], mode="bilinear", align_corners=False)
+    return resized_to(x, reference.shape[-2:])
 
 
 def connector(in_channels: int, out_channels: int, norm: ConnectorNorm = "none") -> nn.Module:
