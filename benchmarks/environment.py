@@ -77,6 +77,10 @@ def environment(device: str = "cpu", argv: list[str] | None = None) -> dict[str,
         "device": str(device),
         "gpu": gpu,
         "cuda": torch.version.cuda if gpu else None,
+        # processes on one GPU take turns unless NVIDIA's Multi-Process Service joins them
+        "gpu_sharing": ("MPS" if os.environ.get("CUDA_MPS_PIPE_DIRECTORY") else "time-slicing")
+        if gpu
+        else None,
         "torch": torch.__version__,
         "torchvision": _version("torchvision"),
         "timm": _version("timm"),
@@ -89,6 +93,8 @@ def environment(device: str = "cpu", argv: list[str] | None = None) -> dict[str,
 def environment_line(env: dict[str, Any]) -> str:
     """One Markdown paragraph stating how the numbers were taken."""
     device = f"GPU {env['gpu']} (CUDA {env['cuda']})" if env.get("gpu") else "CPU only"
+    if env.get("gpu_sharing") == "MPS":
+        device += ", processes sharing it through MPS"
     dirty = " + uncommitted changes" if env.get("git_dirty") else ""
     return (
         f"Measured {env['date']} on {env['cpu']} ({env['cpu_cores']} cores, "

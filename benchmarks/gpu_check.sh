@@ -2,15 +2,18 @@
 # The GPU measurements of benchmarks/results/*/h200_* as steps sized for a 10-minute lease
 # of a GPU machine whose Python lacks pydantic and kornia (carried as wheels in .whl/) and
 # that sees the real ISIC sample only when it is copied into .isic/data/.
-# Usage: bash benchmarks/gpu_check.sh OUT [STEP ...]   (default: every step; everything
-# lands in OUT/gpu_results.tar.gz, packed again after each step)
-# Steps: tests, accuracy (full mode, must end within 8 minutes), sweep (dual's loss weights
+# Usage: [DEADLINE=EPOCH_SECONDS] bash benchmarks/gpu_check.sh OUT [STEP ...]   (default:
+# every step; everything lands in OUT/gpu_results.tar.gz, packed again after each step; with
+# DEADLINE, no step runs past it: each is cut short, or skipped under 30 s left)
+# Steps: mps (the later steps' processes share the GPU through NVIDIA's Multi-Process
+# Service, so small kernels of parallel runs execute side by side instead of taking turns;
+# skipped where the daemon is missing or a client cannot start), tests, accuracy (full mode, must end within 8 minutes), sweep (dual's loss weights
 # and strides on the real sample, reusing accuracy's teachers), speed, data; and, only when
 # named, cnn-teacher (dual with Swin features and CNN logits on the real sample).
 set -u
 out=${1:?output folder}
 shift
-steps=${*:-tests accuracy sweep speed data}
+steps=${*:-mps tests accuracy sweep speed data}
 res=/tmp/gpu-results
 mkdir -p "$res"
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
@@ -21,6 +24,11 @@ pack() { tar -czf "$out/gpu_results.tar.gz" -C "$res" . ; }
 step() {  # step NAME SECONDS COMMAND...: time-boxed, logged, results packed after each
   local name=$1 limit=$2
   shift 2
+  if [ -n "${DEADLINE:-}" ]; then
+    local left=$((DEADLINE - $(date +%s) - 5))
+    if [ "$left" -lt 30 ]; then echo "=== $name skipped: ${left}s left"; return; fi
+    [ "$left" -lt "$limit" ] && limit=$left
+  fi
   echo "=== $name (limit ${limit}s) $(date +%T)"
   # to a file, not a pipe: a killed command's stray children must not keep the step waiting
   timeout -k 10 "$limit" "$@" >"$res/$name.log" 2>&1
@@ -29,9 +37,24 @@ step() {  # step NAME SECONDS COMMAND...: time-boxed, logged, results packed aft
   pack
 }
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$res/gpu.txt"
+start_mps() {  # environment.py records the sharing mode from CUDA_MPS_PIPE_DIRECTORY
+  command -v nvidia-cuda-mps-control >/dev/null || { echo "mps: no daemon here" | tee -a "$res/gpu.txt"; return; }
+  export CUDA_MPS_PIPE_DIRECTORY=/tmp/mps-pipe CUDA_MPS_LOG_DIRECTORY=/tmp/mps-log
+  mkdir -p "$CUDA_MPS_PIPE_DIRECTORY" "$CUDA_MPS_LOG_DIRECTORY"
+  nvidia-cuda-mps-control -d
+  if timeout -k 5 60 python3 -c "import torch; torch.ones(1, device='cuda').sum().item()"; then
+    echo "mps: on" | tee -a "$res/gpu.txt"
+    trap 'echo quit | nvidia-cuda-mps-control' EXIT
+  else
+    echo quit | nvidia-cuda-mps-control
+    unset CUDA_MPS_PIPE_DIRECTORY CUDA_MPS_LOG_DIRECTORY
+    echo "mps: daemon started but a client could not; off" | tee -a "$res/gpu.txt"
+  fi
+}
 accuracy=(python3 -m benchmarks.accuracy --device cuda --work /tmp/acc-runs)
 for s in $steps; do
   case $s in
+    mps) start_mps ;;
     tests) step tests 75 python3 -m pytest -q -p no:cacheprovider -o addopts="" \
       tests/engine/test_teacher_graphs.py tests/data/test_data_augment.py ;;
     # no new run after 7 minutes: what is cut shows in the table as a partial status
