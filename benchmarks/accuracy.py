@@ -209,7 +209,8 @@ def run_one(dataset: str, seed: int, method: Method, budget: Budget, work: Path,
     if gpu_share is not None:
         import torch
 
-        torch.cuda.set_per_process_memory_fraction(gpu_share, torch.device(budget.device))
+        # "cuda" has no index: None means the current device (a torch.device must name one)
+        torch.cuda.set_per_process_memory_fraction(gpu_share, torch.device(budget.device).index)
     from distill.core.engine.experiment import build_dataset, run_experiment
     from distill.core.engine.loop import Interrupted
     from distill.core.plugins import registry

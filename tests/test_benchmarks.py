@@ -216,6 +216,23 @@ def test_accuracy_retries_alone_what_failed_beside_other_runs(
     ]  # fmt: skip
 
 
+@pytest.mark.parametrize(("device", "index"), [("cuda", None), ("cuda:1", 1)])
+def test_accuracy_caps_gpu_memory_on_the_device_it_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, device: str, index: int | None
+) -> None:
+    """torch refuses a ``torch.device('cuda')`` without an index here (it cost a GPU lease
+    once): plain "cuda" must pass None, the current device."""
+    capped = []
+    monkeypatch.setattr(torch.cuda, "set_per_process_memory_fraction",
+                        lambda share, dev: capped.append((share, dev)))  # fmt: skip
+    monkeypatch.setattr(accuracy, "run_config", lambda *a: 1 / 0)  # stop right after the cap
+    budget = accuracy.Budget(None, 1, 1, 2, ("swin",), device)
+    method = accuracy.all_methods()["mpdnet"]
+    row = accuracy.run_one("synthetic-derm", 0, method, budget, tmp_path, gpu_share=0.25)
+    assert capped == [(0.25, index)]
+    assert row["error"].startswith("ZeroDivisionError")
+
+
 def test_accuracy_trains_medt_in_micro_batches_that_add_up_to_the_budget_batch(
     tmp_path: Path,
 ) -> None:
