@@ -201,10 +201,12 @@ def batch_pieces(batch: int, most: int | None) -> int:
 
 
 def run_one(dataset: str, seed: int, method: Method, budget: Budget, work: Path,
-            gpu_share: float | None = None) -> dict[str, Any]:  # fmt: skip
+            gpu_share: float | None = None, silent: bool = False) -> dict[str, Any]:  # fmt: skip
     """Train and test one (dataset, seed, method); failures become a row with the error.
     ``gpu_share``: the most of the GPU's memory this process may take, so that one model
-    that needs far more (MedT at 256x256) fails alone instead of starving the runs beside it."""
+    that needs far more (MedT at 256x256) fails alone instead of starving the runs beside it.
+    ``silent``: no per-epoch lines (parallel runs would interleave them; the suite prints
+    one line per run; each run folder keeps its metrics.jsonl)."""
     os.environ.setdefault("DISTILL_QUIET", "1")
     if gpu_share is not None:
         import torch
@@ -221,7 +223,7 @@ def run_one(dataset: str, seed: int, method: Method, budget: Budget, work: Path,
     try:
         cfg = run_config(dataset, seed, method, budget, work)
         shutil.rmtree(Path(cfg.out) / cfg.run_name(), ignore_errors=True)  # an unfinished try
-        result = run_experiment(cfg, quiet=True)
+        result = run_experiment(cfg, quiet=True, silent=silent)
         row.update({k: result.test[k] for k in ("mIoU", "mDice", "mASSD", "mHD95")})
         # relative to the work folder: results files must not carry this machine's paths
         row.update(best_val=result.best_val, run_dir=os.path.relpath(result.run_dir, work))
@@ -306,7 +308,7 @@ def run_parallel(runs: TeacherFirst, budget: Budget, jobs: int, work: Path, repo
                 while runs and len(going) < jobs and not out_of_time():
                     run = runs.next()
                     try:
-                        going[pool.submit(run_one, *run, budget, work, gpu_share)] = run
+                        going[pool.submit(run_one, *run, budget, work, gpu_share, jobs > 1)] = run
                     except BrokenProcessPool as err:  # a worker died; the pool takes no more
                         report(error_row(run, budget, err))
                         runs.finished(run, ok=False)

@@ -125,6 +125,25 @@ def test_accuracy_suite_writes_the_table_and_resumes(tmp_path: Path) -> None:
     assert [r["seconds"] for r in again["runs"]] == [r["seconds"] for r in data["runs"]]
 
 
+def test_silent_accuracy_runs_print_nothing_but_keep_their_epoch_log(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Runs side by side stay silent (their epoch lines would interleave in the suite's
+    log); one run alone prints its epochs; both keep metrics.jsonl."""
+    budget = accuracy.Budget(32, 2, 1, 2, ("cnn",), "cpu", counts=(4, 2, 2), threads=1)
+    method = accuracy.all_methods()["mpdnet"]
+    lines = {}
+    for silent in (True, False):
+        row = accuracy.run_one("synthetic-derm", 0, method, budget, tmp_path / str(silent),
+                               silent=silent)  # fmt: skip
+        assert "error" not in row, row.get("traceback")
+        metrics = tmp_path / str(silent) / row["run_dir"] / "metrics.jsonl"
+        assert len(metrics.read_text().splitlines()) == 2  # one row per epoch
+        lines[silent] = capfd.readouterr().err
+    assert lines[True] == ""
+    assert "[student] epoch 2" in lines[False]
+
+
 def test_parallel_accuracy_runs_train_each_teacher_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

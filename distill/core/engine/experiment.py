@@ -104,11 +104,14 @@ def run_experiment(
     *,
     resume: Path | None = None,
     quiet: bool = False,
+    silent: bool = False,
     retrain_teacher: bool = False,
     on_epoch: Callable[[int, float], None] | None = None,
 ) -> RunResult:
     """Run one experiment, or with ``resume`` continue a run folder from its checkpoints.
-    ``on_epoch(epoch, val_mDice)`` is called after each student epoch (sweeps prune there)."""
+    ``quiet`` prints plain lines instead of progress bars; ``silent`` prints nothing (runs
+    side by side, whose lines would interleave). ``on_epoch(epoch, val_mDice)`` is called
+    after each student epoch (sweeps prune there)."""
     reg = get_registry()
     if resume is not None:  # the folder may have moved since: it is where it is now
         cfg = load_run_config(resume)
@@ -128,7 +131,7 @@ def run_experiment(
     folder = prepare_run_dir(cfg, resume is not None or not main)
     size = tuple(cfg.data.size)
 
-    with TrainingProgress(quiet=quiet, silent=not main) as progress:
+    with TrainingProgress(quiet=quiet, silent=silent or not main) as progress:
         progress.note(f"run folder {folder.path}  device {runtime.describe()}")
         # Build everything first, so wiring errors (a missing stride, say) appear before
         # any data is decoded or training time spent.
