@@ -58,9 +58,10 @@ for s in $steps; do
     tests) step tests 75 python3 -m pytest -q -p no:cacheprovider -o addopts="" \
       tests/engine/test_teacher_graphs.py tests/data/test_data_augment.py ;;
     # no new run after 7 minutes: what is cut shows in the table as a partial status
-    # ACCURACY_MINUTES (default 7) shortens it to a throughput probe on a short lease
+    # ACCURACY_MINUTES (default 7) shortens it to a throughput probe on a short lease;
+    # ACCURACY_JOBS sets the runs at a time (the suite's default: 8)
     accuracy) step accuracy 500 "${accuracy[@]}" --time-limit "${ACCURACY_MINUTES:-7}" \
-      --out "$res/accuracy" ;;
+      ${ACCURACY_JOBS:+--jobs "$ACCURACY_JOBS"} --out "$res/accuracy" ;;
     sweep) step sweep 150 "${accuracy[@]}" --datasets isic2017-cc0 \
       --methods mpdnet,mpdnet+dual --time-limit 1.5 --out "$res/dual_sweep" \
       --variant "coarse=mpdnet+dual distiller.dual.strides=[16,32]" \
