@@ -303,6 +303,33 @@ def time_section(rows: list[dict[str, Any]], jobs: int) -> list[str]:
     return ["## Where the time went", "", note, "", markdown_table(table, columns), ""]
 
 
+def time_left(rows: list[dict[str, Any]], settings: dict[str, Any]) -> str | None:
+    """What a cut-off run left undone, priced at the seconds its finished runs of the same
+    method and dataset took: the figure to size a budget by after one short GPU lease."""
+    finished: dict[tuple[str, str], list[float]] = {}
+    done = set()
+    for r in rows:
+        if "error" not in r:
+            finished.setdefault((r["dataset"], r["method"]), []).append(r["seconds"])
+            done.add((r["dataset"], r["seed"], r["method"]))
+    left = [(d, m) for d in settings["datasets"] for s in range(settings["seeds"])
+            for m in settings["methods"] if (d, s, m) not in done]  # fmt: skip
+    if not left:
+        return None
+    priced = [sum(finished[c]) / len(finished[c]) for c in left if c in finished]
+    jobs = settings["jobs"]
+    line = f"Left undone: {len(left)} runs."
+    if priced:
+        line += (
+            f" {len(priced)} of them have a finished run of the same method and dataset; at "
+            f"those runs' mean seconds they need about {sum(priced):.0f} run-s "
+            f"(~{sum(priced) / jobs / 60:.1f} min at {jobs} at a time)."
+        )
+    if len(priced) < len(left):
+        line += f" {len(left) - len(priced)} have no such run to price them by."
+    return line
+
+
 def check_line(c: dict[str, Any]) -> str:
     verdict = "PASS" if c["pass"] else "FAIL"
     return f"{verdict}: [{c['dataset']}, {c['scope']}] {c['check']} ({c['detail']})"
@@ -367,6 +394,8 @@ def write_report(rows: list[dict[str, Any]], settings: dict[str, Any], out: Path
         lines += [f"- {r['dataset']} seed {r['seed']} {r['method']}: {r['error']}" for r in errors]
         lines.append("")
     lines += time_section(rows, settings["jobs"])
+    if (remaining := time_left(rows, settings)) is not None:
+        lines += [remaining, ""]
     lines += [f"Wall time of this invocation: {seconds:.0f} s.", "",
               environment_line(settings["env"])]  # fmt: skip
     if rendered_from:

@@ -459,3 +459,24 @@ def test_gain_table_pairs_each_method_with_mpdnet_on_the_same_seed() -> None:
     assert "| mpdnet+kd | 1.50 ± 0.71 | 4.50 | 33 | 2 |" in text
     assert "a 1-point gain is 22% of it" in text
     assert gain_table(rows[:2], "d", ["mpdnet"]) == ([], None)
+
+
+def test_a_cut_off_report_prices_what_is_left_by_the_runs_that_finished() -> None:
+    from benchmarks.accuracy_report import time_left
+
+    settings = {"datasets": ["a", "b"], "seeds": 2, "methods": ["m", "n"], "jobs": 2}
+    rows = [
+        {"dataset": "a", "seed": 0, "method": "m", "seconds": 10.0},
+        {"dataset": "a", "seed": 0, "method": "n", "seconds": 30.0},
+        {"dataset": "a", "seed": 1, "method": "n", "seconds": 60.0, "error": "OOM"},
+        {"dataset": "b", "seed": 0, "method": "m", "seconds": 20.0},
+    ]
+    # left: a1m (10 s), a1n (30 s: the failed try does not count as done or as a price),
+    # b1m (20 s), b0n and b1n (no finished n on b)
+    line = time_left(rows, settings)
+    assert line.startswith("Left undone: 5 runs. 3 of them")
+    assert "about 60 run-s (~0.5 min at 2 at a time)" in line
+    assert line.endswith("2 have no such run to price them by.")
+    done = [{"dataset": d, "seed": s, "method": m, "seconds": 1.0}
+            for d in "ab" for s in (0, 1) for m in "mn"]  # fmt: skip
+    assert time_left(done, settings) is None
