@@ -283,7 +283,7 @@ def execute(todo: list[tuple], budget: Budget, args: argparse.Namespace, results
             report(row)
             runs.finished(run, "error" not in row)
     else:
-        share = min(1.0, 2.0 / args.jobs) if budget.device.startswith("cuda") else None
+        share = gpu_share(args.jobs) if budget.device.startswith("cuda") else None
         run_parallel(runs, budget, args.jobs, args.work, report, out_of_time, share)
     if failed and args.jobs > 1 and not out_of_time():
         # Runs that failed beside others (out of memory, mostly) get one more try alone,
@@ -292,6 +292,14 @@ def execute(todo: list[tuple], budget: Budget, args: argparse.Namespace, results
         failed.clear()
         print(f"retrying {len(retry)} failed run(s) one at a time", flush=True)
         run_parallel(TeacherFirst(retry), budget, 1, args.work, report, out_of_time, None)
+
+
+def gpu_share(jobs: int) -> float:
+    """The most of the GPU's memory one of ``jobs`` parallel runs may take: twice a fair
+    share, but never under a quarter, where MedT at 256x256 in micro-batches of 8 (about
+    11-13 GiB by our CPU estimate) fits an 80 GB card. Most runs take 1-5 GiB (8 at once
+    peaked at 29 GiB on the H100), so the cap only stops one run from starving the rest."""
+    return min(1.0, max(2.0 / jobs, 0.25))
 
 
 def run_parallel(runs: TeacherFirst, budget: Budget, jobs: int, work: Path, report, out_of_time,

@@ -201,8 +201,9 @@ def test_accuracy_variants_join_the_table_and_are_chosen_on_validation(
 def test_accuracy_retries_alone_what_failed_beside_other_runs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Eight runs share one GPU, each capped at a quarter of its memory; a run that fails
-    there (MedT at 256x256 needs more) is tried once more at the end, alone and uncapped."""
+    """Eight runs share one GPU, each capped at a quarter of its memory (more runs: still a
+    quarter; fewer: twice a fair share); a run that fails there (out of memory beside the
+    others) is tried once more at the end, alone and uncapped."""
     calls, rows = [], []
 
     def fake_parallel(runs, budget, jobs, work, report, out_of_time, gpu_share):
@@ -230,6 +231,7 @@ def test_accuracy_retries_alone_what_failed_beside_other_runs(
     todo = [("synthetic-derm", 0, args.catalog[m]) for m in ("mpdnet", "medt")]
     accuracy.execute(todo, budget, args, Collect())
     assert calls == [(["mpdnet", "medt"], 8, 0.25), (["medt"], 1, None)]
+    assert [accuracy.gpu_share(j) for j in (1, 2, 4, 8, 12, 16)] == [1, 1, 0.5, 0.25, 0.25, 0.25]
     assert [("error" in r, r["method"]) for r in rows] == [
         (False, "mpdnet"), (True, "medt"), (False, "medt")
     ]  # fmt: skip
