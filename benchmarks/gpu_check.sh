@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# The GPU measurements of benchmarks/results/*/h200_* as steps sized for a 10-minute lease
-# of a GPU machine whose Python lacks pydantic and kornia (carried as wheels in .whl/) and
-# that sees the real ISIC sample only when it is copied into .isic/data/.
+# The GPU measurements of benchmarks/results/*/h100_* and h200_* as steps sized for a
+# 10-minute lease of a GPU machine whose Python lacks pydantic and kornia (carried as wheels
+# in .whl/) and that sees the real ISIC sample only when it is copied into .isic/data/.
 # Usage: [DEADLINE=EPOCH_SECONDS] bash benchmarks/gpu_check.sh OUT [STEP ...]   (default:
 # every step; everything lands in OUT/gpu_results.tar.gz, packed again after each step; with
 # DEADLINE, no step runs past it: each is cut short, or skipped under 30 s left)
-# Steps: mps (the later steps' processes share the GPU through NVIDIA's Multi-Process
-# Service, so small kernels of parallel runs execute side by side instead of taking turns;
-# skipped where the daemon is missing or a client cannot start), tests, accuracy (full mode, must end within 8 minutes), sweep (dual's loss weights
-# and strides on the real sample, reusing accuracy's teachers), speed, data; and, only when
-# named, cnn-teacher (dual with Swin features and CNN logits on the real sample).
+# Steps:
+#   mps: the later steps' processes share the GPU through NVIDIA's Multi-Process Service,
+#        so the small kernels of parallel runs execute side by side instead of taking
+#        turns; skipped where the daemon is missing or a client cannot start
+#   tests: the CUDA-only tests
+#   accuracy: full mode, must end within 8 minutes
+#   sweep: dual's loss weights and strides on the real sample, reusing accuracy's teachers
+#   speed, data: the two throughput suites
+#   cnn-teacher (only when named): dual with Swin features and CNN logits on the real sample
 set -u
 out=${1:?output folder}
 shift
@@ -38,7 +42,10 @@ step() {  # step NAME SECONDS COMMAND...: time-boxed, logged, results packed aft
 }
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$res/gpu.txt"
 start_mps() {  # environment.py records the sharing mode from CUDA_MPS_PIPE_DIRECTORY
-  command -v nvidia-cuda-mps-control >/dev/null || { echo "mps: no daemon here" | tee -a "$res/gpu.txt"; return; }
+  if ! command -v nvidia-cuda-mps-control >/dev/null; then
+    echo "mps: no daemon here" | tee -a "$res/gpu.txt"
+    return
+  fi
   export CUDA_MPS_PIPE_DIRECTORY=/tmp/mps-pipe CUDA_MPS_LOG_DIRECTORY=/tmp/mps-log
   mkdir -p "$CUDA_MPS_PIPE_DIRECTORY" "$CUDA_MPS_LOG_DIRECTORY"
   nvidia-cuda-mps-control -d
