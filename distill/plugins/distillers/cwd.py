@@ -15,11 +15,11 @@ from distill.plugins.distillers.wiring import (
     TeacherChoiceParams,
     check_same_classes,
     check_strides,
+    chosen_teacher,
     connector,
     feature_at,
     logits_of,
     match_size,
-    pick_teacher,
     teacher_feature,
     teacher_logits,
 )
@@ -61,9 +61,7 @@ class ChannelWiseDistillation(Distiller):
 
     def __init__(self, params: Params, student: ModelSpec, teachers: Sequence[ModelSpec]):
         super().__init__(params, student, teachers)
-        self.teacher_spec = self.teacher_specs[
-            pick_teacher("cwd", self.teacher_specs, params.teacher)
-        ]
+        self.teacher_spec = chosen_teacher("cwd", self.teacher_specs, params.teacher)
         self.connectors = nn.ModuleDict()
         if params.on == "logits":
             self.needs = frozenset({"logits"})

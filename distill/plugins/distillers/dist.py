@@ -13,9 +13,9 @@ from distill.core.interfaces import Distiller, ModelSpec, SegOutput, TeacherNeed
 from distill.plugins.distillers.wiring import (
     TeacherChoiceParams,
     check_same_classes,
+    chosen_teacher,
     logits_of,
     match_size,
-    pick_teacher,
     teacher_logits,
 )
 
@@ -68,8 +68,9 @@ class DIST(Distiller):
 
     def __init__(self, params: Params, student: ModelSpec, teachers: Sequence[ModelSpec]):
         super().__init__(params, student, teachers)
-        pick_teacher("dist", self.teacher_specs, params.teacher)
-        check_same_classes("dist", student, self.teacher_specs[params.teacher])
+        check_same_classes(
+            "dist", student, chosen_teacher("dist", self.teacher_specs, params.teacher)
+        )
 
     def forward(
         self, student: SegOutput, teachers: Sequence[SegOutput], target: Tensor

@@ -14,10 +14,10 @@ from distill.core.interfaces import Distiller, ModelSpec, SegOutput, TeacherNeed
 from distill.plugins.distillers.wiring import (
     TeacherChoiceParams,
     check_strides,
+    chosen_teacher,
     connector,
     feature_at,
     match_size,
-    pick_teacher,
     teacher_feature,
 )
 
@@ -44,9 +44,7 @@ class FitNet(Distiller):
 
     def __init__(self, params: Params, student: ModelSpec, teachers: Sequence[ModelSpec]):
         super().__init__(params, student, teachers)
-        self.teacher_spec = self.teacher_specs[
-            pick_teacher("fitnet", self.teacher_specs, params.teacher)
-        ]
+        self.teacher_spec = chosen_teacher("fitnet", self.teacher_specs, params.teacher)
         check_strides("fitnet", params.strides, student, self.teacher_spec)
         self.connectors = nn.ModuleDict(
             {

@@ -15,9 +15,9 @@ from distill.core.interfaces import Distiller, ModelSpec, SegOutput, TeacherNeed
 from distill.plugins.distillers.wiring import (
     TeacherChoiceParams,
     check_strides,
+    chosen_teacher,
     feature_at,
     match_size,
-    pick_teacher,
     teacher_feature,
 )
 
@@ -70,9 +70,7 @@ class IntraClassFeatureVariation(Distiller):
 
     def __init__(self, params: Params, student: ModelSpec, teachers: Sequence[ModelSpec]):
         super().__init__(params, student, teachers)
-        self.teacher_spec = self.teacher_specs[
-            pick_teacher("ifvd", self.teacher_specs, params.teacher)
-        ]
+        self.teacher_spec = chosen_teacher("ifvd", self.teacher_specs, params.teacher)
         check_strides("ifvd", params.strides, student, self.teacher_spec)
 
     def forward(

@@ -14,8 +14,8 @@ from distill.plugins.distillers.functional import ensemble_logits, pixel_kd
 from distill.plugins.distillers.wiring import (
     TeacherChoiceParams,
     check_same_classes,
+    chosen_teacher,
     logits_of,
-    pick_teacher,
     teacher_logits,
 )
 
@@ -48,9 +48,8 @@ class PixelKD(Distiller):
 
     def __init__(self, params: Params, student: ModelSpec, teachers: Sequence[ModelSpec]):
         super().__init__(params, student, teachers)
-        pick_teacher("kd", self.teacher_specs, params.teacher)
-        chosen = self.teacher_specs if params.ensemble else [self.teacher_specs[params.teacher]]
-        for teacher in chosen:
+        chosen = chosen_teacher("kd", self.teacher_specs, params.teacher)  # errors name 'teacher'
+        for teacher in self.teacher_specs if params.ensemble else [chosen]:
             check_same_classes("kd", student, teacher)
 
     def forward(

@@ -16,10 +16,10 @@ from distill.plugins.distillers.wiring import (
     TeacherChoiceParams,
     check_same_classes,
     check_strides,
+    chosen_teacher,
     feature_at,
     logits_of,
     match_size,
-    pick_teacher,
     teacher_feature,
     teacher_logits,
 )
@@ -79,10 +79,8 @@ class StructuredKD(Distiller):
 
     def __init__(self, params: Params, student: ModelSpec, teachers: Sequence[ModelSpec]):
         super().__init__(params, student, teachers)
-        self.teacher_spec = self.teacher_specs[
-            pick_teacher("skd", self.teacher_specs, params.teacher)
-        ]
-        check_same_classes("skd", student, self.teacher_specs[params.teacher])
+        self.teacher_spec = chosen_teacher("skd", self.teacher_specs, params.teacher)
+        check_same_classes("skd", student, self.teacher_spec)
         check_strides("skd", params.strides, student, self.teacher_spec)
 
     def forward(

@@ -45,6 +45,11 @@ def pick_teacher(
     return index
 
 
+def chosen_teacher(name: str, teachers: Sequence[ModelSpec], index: int) -> ModelSpec:
+    """The spec of the teacher that parameter 'teacher' names (see ``pick_teacher``)."""
+    return teachers[pick_teacher(name, teachers, index)]
+
+
 def check_strides(
     name: str, strides: Sequence[int], student: ModelSpec, teacher: ModelSpec
 ) -> None:
