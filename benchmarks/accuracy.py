@@ -392,6 +392,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--fresh", action="store_true", help="ignore finished runs of a previous try")
     p.add_argument("--out", type=Path, default=OUT)
     p.add_argument(
+        "--estimate",
+        type=Path,
+        metavar="ACCURACY_JSON",
+        help="only print what the planned runs would take, priced from the runs of an earlier "
+        "accuracy.json (e.g. benchmarks/results/accuracy/h200_accuracy.json; no training)",
+    )
+    p.add_argument(
         "--render",
         type=Path,
         metavar="ACCURACY_JSON",
@@ -509,10 +516,33 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     check_variants(args, budget)
     results = Results(args.work, args.out, settings, args.fresh)
     todo = plan(args, budget, results)
+    if args.estimate:
+        return print_estimate(todo, budget, args.estimate)
     print(f"accuracy ({settings['mode']}): {len(todo)} runs to do on {args.datasets}, "
           f"{args.seeds} seed(s), work folder {args.work}", flush=True)  # fmt: skip
     execute(todo, budget, args, results)
     return announce(results.write(final=True), args.out)
+
+
+def print_estimate(todo: list[tuple], budget: Budget, path: Path) -> dict[str, Any]:
+    """The planned runs priced from a timed grid, at that grid's number of runs at a time (a
+    run's seconds were measured beside that many others)."""
+    from benchmarks.accuracy_cost import Prices, estimate, estimate_lines
+
+    timed = json.loads(path.read_text())
+    scaled = ("epochs", "teacher_epochs")  # priced by scaling the runs' logged phases
+    ignored = ("device", "threads", *scaled)  # where it ran, not what it ran
+    differs = sorted(k for k, v in timed["settings"]["budget"].items()
+                     if k not in ignored and budget.key().get(k) != v)  # fmt: skip
+    prices = Prices.from_rows(timed["runs"], budget.key())
+    est = estimate(todo, prices, timed["settings"]["jobs"])
+    env = timed["settings"]["env"]
+    where = env.get("gpu") or env.get("cpu") or "an unnamed machine"
+    print("\n".join(estimate_lines(est, f"{path.name} ({where})")))
+    if differs:
+        print(f"  caution: those runs had another budget ({', '.join(differs)} differ; "
+              "only epochs are rescaled)")  # fmt: skip
+    return asdict(est)
 
 
 def announce(summary: dict[str, Any], out: Path) -> dict[str, Any]:

@@ -304,29 +304,30 @@ def time_section(rows: list[dict[str, Any]], jobs: int) -> list[str]:
 
 
 def time_left(rows: list[dict[str, Any]], settings: dict[str, Any]) -> str | None:
-    """What a cut-off run left undone, priced at the seconds its finished runs of the same
-    method and dataset took: the figure to size a budget by after one short GPU lease."""
-    finished: dict[tuple[str, str], list[float]] = {}
-    done = set()
-    for r in rows:
-        if "error" not in r:
-            finished.setdefault((r["dataset"], r["method"]), []).append(r["seconds"])
-            done.add((r["dataset"], r["seed"], r["method"]))
+    """What a cut-off run left undone, priced by its finished runs (``accuracy_cost``): the
+    figure to size a budget by after one short GPU lease."""
+    from benchmarks.accuracy_cost import Prices
+
+    done = {(r["dataset"], r["seed"], r["method"]) for r in rows if "error" not in r}
     left = [(d, m) for d in settings["datasets"] for s in range(settings["seeds"])
             for m in settings["methods"] if (d, s, m) not in done]  # fmt: skip
     if not left:
         return None
-    priced = [sum(finished[c]) / len(finished[c]) for c in left if c in finished]
+    prices = Prices.from_rows(rows)
+    priced = [found for cell in left if (found := prices.price(*cell))]
     jobs = settings["jobs"]
     line = f"Left undone: {len(left)} runs."
     if priced:
+        seconds = sum(s for s, _ in priced)
+        scaled = sum(not measured for _, measured in priced)
         line += (
-            f" {len(priced)} of them have a finished run of the same method and dataset; at "
-            f"those runs' mean seconds they need about {sum(priced):.0f} run-s "
-            f"(~{sum(priced) / jobs / 60:.1f} min at {jobs} at a time)."
+            f" Priced by the finished runs of the same method ({len(priced)} runs"
+            + (f", {scaled} of them scaled from another dataset" if scaled else "")
+            + f"), they need about {seconds:.0f} run-s (~{seconds / jobs / 60:.1f} min at "
+            f"{jobs} at a time)."
         )
     if len(priced) < len(left):
-        line += f" {len(left) - len(priced)} have no such run to price them by."
+        line += f" {len(left) - len(priced)} have no finished run of their method to price them by."
     return line
 
 

@@ -10,7 +10,9 @@
 #        so the small kernels of parallel runs execute side by side instead of taking
 #        turns; skipped where the daemon is missing or a client cannot start
 #   tests: the CUDA-only tests
-#   accuracy: full mode, must end within 8 minutes
+#   price (only when named): one seed of every method on every dataset, then what the
+#        full grid of three seeds would take at the same number of runs at a time
+#   accuracy: full mode, must end within 8 minutes (reuses price's runs)
 #   sweep: dual's loss weights and strides on the real sample, reusing accuracy's teachers
 #   speed, data: the two throughput suites
 #   cnn-teacher (only when named): dual with Swin features and CNN logits on the real sample
@@ -69,6 +71,12 @@ for s in $steps; do
     # ACCURACY_JOBS sets the runs at a time (the suite's default: 8)
     accuracy) step accuracy 500 "${accuracy[@]}" --time-limit "${ACCURACY_MINUTES:-7}" \
       ${ACCURACY_JOBS:+--jobs "$ACCURACY_JOBS"} --out "$res/accuracy" ;;
+    # PRICE_MINUTES (default 5) caps the probe; the estimate works from an empty folder so
+    # that it prices the whole grid, not only what the probe left
+    price) step price 360 "${accuracy[@]}" --seeds 1 --time-limit "${PRICE_MINUTES:-5}" \
+        ${ACCURACY_JOBS:+--jobs "$ACCURACY_JOBS"} --out "$res/price"
+      step estimate 60 python3 -m benchmarks.accuracy --device cuda --work /tmp/acc-estimate \
+        --estimate "$res/price/accuracy.json" ;;
     sweep) step sweep 150 "${accuracy[@]}" --datasets isic2017-cc0 \
       --methods mpdnet,mpdnet+dual --time-limit 1.5 --out "$res/dual_sweep" \
       --variant "coarse=mpdnet+dual distiller.dual.strides=[16,32]" \

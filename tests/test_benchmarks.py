@@ -474,11 +474,15 @@ def test_a_cut_off_report_prices_what_is_left_by_the_runs_that_finished() -> Non
         {"dataset": "b", "seed": 0, "method": "m", "seconds": 20.0},
     ]
     # left: a1m (10 s), a1n (30 s: the failed try does not count as done or as a price),
-    # b1m (20 s), b0n and b1n (no finished n on b)
+    # b1m (20 s), b0n and b1n (n on b: 30 s scaled by b/a for m, 20/10)
     line = time_left(rows, settings)
-    assert line.startswith("Left undone: 5 runs. 3 of them")
-    assert "about 60 run-s (~0.5 min at 2 at a time)" in line
-    assert line.endswith("2 have no such run to price them by.")
+    assert line.startswith("Left undone: 5 runs. Priced by the finished runs of the same method "
+                           "(5 runs, 2 of them scaled from another dataset)")  # fmt: skip
+    assert "about 180 run-s (~1.5 min at 2 at a time)" in line
+    never_ran = {**settings, "methods": ["m", "n", "o"]}
+    assert time_left(rows, never_ran).endswith(
+        "4 have no finished run of their method to price them by."
+    )
     done = [{"dataset": d, "seed": s, "method": m, "seconds": 1.0}
             for d in "ab" for s in (0, 1) for m in "mn"]  # fmt: skip
     assert time_left(done, settings) is None
