@@ -16,6 +16,7 @@ loading, testing) kept. That is how a short probe sizes a budget it did not run.
 from __future__ import annotations
 
 import heapq
+import itertools
 import statistics
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -45,14 +46,12 @@ class Prices:
             if s is not None:
                 seconds.setdefault((r["dataset"], r["method"]), []).append(s)
         measured = {cell: statistics.mean(s) for cell, s in seconds.items()}
-        datasets = sorted({d for d, _ in measured})
         ratios = {}
-        for a in datasets:
-            for b in datasets:
-                both = [measured[b, m] / measured[a, m] for d, m in measured
-                        if d == a and (b, m) in measured and measured[a, m] > 0]  # fmt: skip
-                if a != b and both:
-                    ratios[a, b] = statistics.median(both)
+        for a, b in itertools.permutations(sorted({d for d, _ in measured}), 2):
+            both = [measured[b, m] / measured[a, m] for d, m in measured
+                    if d == a and (b, m) in measured and measured[a, m] > 0]  # fmt: skip
+            if both:
+                ratios[a, b] = statistics.median(both)
         return cls(measured, ratios)
 
     def price(self, dataset: str, method: str) -> tuple[float, bool] | None:
