@@ -25,6 +25,7 @@ from benchmarks.environment import environment, environment_line
 from distill.core.interfaces import IMAGENET_MEAN, IMAGENET_STD
 
 OUT = Path(__file__).resolve().parent / "results" / "data"
+CPU_TARGET = 5.0  # the data issue: on a 2-core CPU the cache delivers at least 5x the loader
 
 
 def source_files(tmp: Path, n: int) -> tuple[list[tuple[Path, Path]], str]:
@@ -129,10 +130,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument(
         "--threads",
         type=int,
-        default=1,
-        help="torch threads of the cached pipeline (DataLoader workers use 1 each)",
+        help="torch threads of the cached pipeline (default torch's, one per core, as the "
+        "DataLoader gets one worker process per core)",
     )
     args = parser.parse_args(argv)
+    args.threads = args.threads or torch.get_num_threads()
     os.environ.setdefault("DISTILL_QUIET", "1")
 
     from distill.core.interfaces import SplitArrays
@@ -179,12 +181,22 @@ def main(argv: list[str] | None = None) -> dict:
         "all_dataloader": loader,
         "all_cached": cached,
         "speedup": max(cached) / max(loader),
+        "target": CPU_TARGET if args.device == "cpu" else None,
         "cache_build_s": build_s,
         "cache_load_s": load_s,
         "environment": environment(args.device, argv),
     }
     write(result, args.out)
     return result
+
+
+def target_lines(result: dict) -> list[str]:
+    target = result.get("target")
+    if target is None:
+        return []
+    verdict = "PASS" if result["speedup"] >= target else "FAIL"
+    return [f"- {verdict}: cache >= {target:g}x the DataLoader (cpu) ({result['speedup']:.1f}x)",
+            ""]  # fmt: skip
 
 
 def write(result: dict, out: Path) -> None:
@@ -206,12 +218,13 @@ def write(result: dict, out: Path) -> None:
         f"| DataLoader + PIL decode + torchvision v2 per sample ({result['dataloader_workers']}"
         f" workers) | {result['dataloader_images_per_s']:.1f} |",
         f"| decode-once cache + BatchAugment on {result['device']} "
-        f"({result['cached_threads']} thread) | "
+        f"({result['cached_threads']} threads) | "
         f"{result['cached_images_per_s']:.1f} |",
         "",
         f"**Speed-up: {result['speedup']:.1f}x** (best of {len(result['all_cached'])} "
         "epochs each, interleaved).",
         "",
+        *target_lines(result),
         f"One-time cache build: {result['cache_build_s']:.1f} s; later load: "
         f"{result['cache_load_s']:.2f} s.",
         "",

@@ -383,6 +383,9 @@ def test_data_suite_compares_both_pipelines(tmp_path: Path) -> None:
     assert saved["environment"]["git_commit"] and saved["size"] == [64, 64]
     md = (tmp_path / "data.md").read_text()
     assert "Speed-up" in md and "Command: `" in md
+    verdict = "PASS" if result["speedup"] >= 5 else "FAIL"
+    assert f"- {verdict}: cache >= 5x the DataLoader (cpu)" in md
+    assert result["cached_threads"] == torch.get_num_threads()  # every core, as the loader
     assert (tmp_path / "data.png").stat().st_size > 1000
 
 
