@@ -58,12 +58,6 @@ def gpu_training_throughput(
 
 def model_speeds(args: argparse.Namespace) -> list[dict[str, Any]]:
     from benchmarks.size import all_models, build
-    from distill.core.profile import (
-        count_macs,
-        count_parameters,
-        cpu_latency_ms,
-        gpu_bf16_throughput,
-    )
 
     models = all_models()
     if args.models:
@@ -74,23 +68,39 @@ def model_speeds(args: argparse.Namespace) -> list[dict[str, Any]]:
         models = [m for m in models if m[1] in wanted]
     rows = []
     for kind, name in models:
-        model = build(kind, name, args.size, 2).eval()
-        row = {"kind": kind, "name": name, "params_m": count_parameters(model) / 1e6}
-        row["gmacs"] = count_macs(model, (args.size, args.size)) / 1e9
-        row["cpu_ms_per_image"] = cpu_latency_ms(model, (args.size, args.size), args.repeats, 1)
+        row: dict[str, Any] = {"kind": kind, "name": name}
+        try:
+            time_model(row, build(kind, name, args.size, 2).eval(), args)
+        except Exception as err:  # one model out of GPU memory must not lose the others
+            row["error"] = f"{type(err).__name__}: {err}".splitlines()[0]
+            print(f"  {kind:7s} {name:14s} failed: {row['error']}", flush=True)
+        else:
+            print(f"  {kind:7s} {name:14s} " + _brief(row), flush=True)
         if args.device.startswith("cuda"):
-            model.cuda()
-            row["gpu_bf16_infer_img_per_s"] = gpu_bf16_throughput(
-                model, (args.size, args.size), args.batch_gpu, 10
-            )
-            row["gpu_bf16_train_img_per_s"] = gpu_training_throughput(
-                model, args.size, args.batch_gpu, 10
-            )
             torch.cuda.empty_cache()
         rows.append(row)
-        print(f"  {kind:7s} {name:14s} " + _brief(row), flush=True)
-        del model
     return rows
+
+
+def time_model(row: dict[str, Any], model: torch.nn.Module, args: argparse.Namespace) -> None:
+    """Fills ``row`` as it goes, so a late failure keeps what was measured before it."""
+    from distill.core.profile import (
+        count_macs,
+        count_parameters,
+        cpu_latency_ms,
+        gpu_bf16_throughput,
+    )
+
+    size = (args.size, args.size)
+    row["params_m"] = count_parameters(model) / 1e6
+    row["gmacs"] = count_macs(model, size) / 1e9
+    row["cpu_ms_per_image"] = cpu_latency_ms(model, size, args.repeats, 1)
+    if args.device.startswith("cuda"):
+        model.cuda()
+        row["gpu_bf16_infer_img_per_s"] = gpu_bf16_throughput(model, size, args.batch_gpu, 10)
+        row["gpu_bf16_train_img_per_s"] = gpu_training_throughput(
+            model, args.size, args.batch_gpu, 10
+        )
 
 
 def _brief(row: dict[str, Any]) -> str:
@@ -147,16 +157,14 @@ def markdown(result: dict[str, Any]) -> str:
             + (" | GPU infer img/s | GPU train img/s |" if gpu else " |"),
             "|---|---|---:|---:|---:|" + ("---:|---:|" if gpu else ""),
         ]
+        columns = [("params_m", ".2f"), ("gmacs", ".2f"), ("cpu_ms_per_image", ".1f")]
+        if gpu:
+            columns += [("gpu_bf16_infer_img_per_s", ".0f"), ("gpu_bf16_train_img_per_s", ".0f")]
         for r in result["models"]:
-            line = (
-                f"| {r['kind']} | {r['name']} | {r['params_m']:.2f} | {r['gmacs']:.2f} "
-                f"| {r['cpu_ms_per_image']:.1f} |"
-            )
-            if gpu:
-                line += (
-                    f" {r['gpu_bf16_infer_img_per_s']:.0f} | {r['gpu_bf16_train_img_per_s']:.0f} |"
-                )
-            lines.append(line)
+            cells = [format(r[k], f) if k in r else "-" for k, f in columns]
+            lines.append(f"| {r['kind']} | {r['name']} | " + " | ".join(cells) + " |")
+        failed = [r for r in result["models"] if "error" in r]
+        lines += ["", *[f"- {r['name']} failed: {r['error']}" for r in failed]]
         lines.append("")
     pipe = result.get("pipeline")
     if pipe:
@@ -213,7 +221,8 @@ def plot(result: dict[str, Any], path: Path) -> None:
     fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4.5), squeeze=False)
     for ax, panel in zip(axes[0], panels, strict=True):
         if panel == "models":
-            rows = sorted(result["models"], key=lambda r: r["cpu_ms_per_image"])
+            timed = [r for r in result["models"] if "cpu_ms_per_image" in r]
+            rows = sorted(timed, key=lambda r: r["cpu_ms_per_image"])
             ax.barh([r["name"] for r in rows], [r["cpu_ms_per_image"] for r in rows])
             ax.set_xscale("log")
             ax.set_xlabel(f"CPU ms per image at {result['size']}x{result['size']} (log)")

@@ -97,6 +97,30 @@ def test_speed_suite_times_models_and_the_pipelines(tmp_path: Path) -> None:
     assert_environment(data["env"], markdown, "speed")
 
 
+def test_a_model_that_fails_to_time_is_reported_and_the_others_still_are(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a GPU one model out of memory must not lose the table of the others."""
+    from distill.core import profile
+
+    real = profile.cpu_latency_ms
+
+    def latency(model, *args, **kwargs):
+        if type(model).__name__ == "UNeXt":
+            raise RuntimeError("out of memory\nlong details")
+        return real(model, *args, **kwargs)
+
+    monkeypatch.setattr(profile, "cpu_latency_ms", latency)
+    args = ["--models", "unext,mpdnet", "--size", "64", "--repeats", "1", "--skip-pipeline"]
+    speed.main([*args, "--out", str(tmp_path)])
+    data, markdown = read_outputs(tmp_path, "speed")
+    failed, timed = sorted(data["models"], key=lambda r: r["name"] != "unext")
+    assert failed["error"] == "RuntimeError: out of memory" and failed["gmacs"] > 0
+    assert "cpu_ms_per_image" not in failed and timed["cpu_ms_per_image"] > 0
+    assert f"| student | unext | {failed['params_m']:.2f} | {failed['gmacs']:.2f} | - |" in markdown
+    assert "- unext failed: RuntimeError: out of memory" in markdown
+
+
 def test_accuracy_suite_writes_the_table_and_resumes(tmp_path: Path) -> None:
     out, work = tmp_path / "out", tmp_path / "work"
     args = ["--quick", "--methods", "mpdnet+kd", "--teachers", "cnn", "--size", "32"]
