@@ -7,7 +7,7 @@ import pickle
 
 import pytest
 import torch
-from tiny_run import NO_TEACHER, WITH_TEACHER, cli, metric_rows
+from tiny_run import NO_TEACHER, WITH_TEACHER, cli, final_summary, metric_rows
 
 from distill.core.engine import checkpoint
 from distill.core.engine.checkpoint import load_checkpoint, save_atomic
@@ -96,5 +96,11 @@ def test_trained_teacher_is_reused_and_retrained_on_request(tmp_path, monkeypatc
     first = json.loads((tmp_path / "runs" / "first" / "teacher0.json").read_text())
     second = json.loads((tmp_path / "runs" / "second" / "teacher0.json").read_text())
     assert first["key"] == second["key"] and first["source"] == second["source"]
+    # Training the teacher in the same process must not shift the student's random stream:
+    # the run that trained it and the run that reused it train the same student.
+    losses = [[r["loss/total"] for r in metric_rows(tmp_path / "runs" / name) if r["stage"] == "student"]
+              for name in ("first", "second")]  # fmt: skip
+    assert losses[0] == losses[1] and len(losses[0]) == 1
+    assert final_summary(tmp_path / "runs" / "first") == final_summary(tmp_path / "runs" / "second")
     assert cli("run", *args, "--name", "third", "--retrain-teacher") == 0
     assert any(r["stage"] == "teacher:unet" for r in metric_rows(tmp_path / "runs" / "third"))

@@ -19,7 +19,7 @@ from distill.core.engine.evaluate import evaluate
 from distill.core.engine.loop import Stage, fit, read_jsonl
 from distill.core.engine.progress import TrainingProgress
 from distill.core.engine.reporting import write_run_report
-from distill.core.engine.runtime import Runtime, seed_everything
+from distill.core.engine.runtime import Runtime, rng_kept, seed_everything
 from distill.core.engine.teacher_graphs import graph_teachers
 from distill.core.engine.teacher_store import store_teacher, stored_teacher, teacher_key
 from distill.core.errors import ConfigError
@@ -170,18 +170,19 @@ def run_experiment(
 
         teacher_tests = []
         for i, (comp, model) in enumerate(zip(cfg.teachers, teachers, strict=False)):
-            train_teacher(
-                cfg,
-                i,
-                comp,
-                model,
-                splits,
-                runtime,
-                progress,
-                folder,
-                resume is not None,
-                retrain_teacher,
-            )
+            with rng_kept():  # the student trains alike after a trained or a stored teacher
+                train_teacher(
+                    cfg,
+                    i,
+                    comp,
+                    model,
+                    splits,
+                    runtime,
+                    progress,
+                    folder,
+                    resume is not None,
+                    retrain_teacher,
+                )
             model.eval().requires_grad_(False)
             test = evaluate(
                 model,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -99,6 +100,17 @@ def rng_state() -> dict[str, Any]:
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
     return state
+
+
+@contextlib.contextmanager
+def rng_kept() -> Iterator[None]:
+    """Every RNG leaves the block as it entered, so what follows draws the same numbers
+    whether the block trained a teacher (many draws) or loaded a stored one (none)."""
+    state = rng_state()
+    try:
+        yield
+    finally:
+        set_rng_state(state)
 
 
 def set_rng_state(state: dict[str, Any]) -> None:
