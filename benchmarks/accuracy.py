@@ -442,10 +442,23 @@ def default_threads(quick: bool, device: str, jobs: int) -> int | None:
     return max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else None
 
 
+def read_results(path: Path, option: str) -> dict[str, Any]:
+    """An earlier accuracy.json, or an exit that says what is wrong with the file."""
+    try:
+        earlier = json.loads(path.read_text())
+    except OSError as err:
+        raise SystemExit(f"{option} {path}: {err.strerror}") from None
+    except json.JSONDecodeError as err:
+        raise SystemExit(f"{option} {path}: not JSON ({err})") from None
+    if not isinstance(earlier, dict) or earlier.get("suite") != "accuracy":
+        raise SystemExit(f"{option} {path}: not an accuracy.json written by this suite")
+    return earlier
+
+
 def render(path: Path, out: Path) -> dict[str, Any]:
     from benchmarks.accuracy_report import write_report
 
-    earlier = json.loads(path.read_text())
+    earlier = read_results(path, "--render")
     summary = write_report(earlier["runs"], earlier["settings"], out, earlier["seconds"],
                            final=True, rendered_from=path.name)  # fmt: skip
     return announce(summary, out)
@@ -529,7 +542,7 @@ def print_estimate(todo: list[tuple], budget: Budget, path: Path) -> dict[str, A
     run's seconds were measured beside that many others)."""
     from benchmarks.accuracy_cost import Prices, estimate, estimate_lines
 
-    timed = json.loads(path.read_text())
+    timed = read_results(path, "--estimate")
     scaled = ("epochs", "teacher_epochs")  # priced by scaling the runs' logged phases
     ignored = ("device", "threads", *scaled)  # where it ran, not what it ran
     differs = sorted(k for k, v in timed["settings"]["budget"].items()

@@ -85,3 +85,21 @@ def test_estimate_prices_a_larger_grid_from_a_timed_run_and_trains_nothing(
     accuracy.main([*args, "--counts", "8,2,2", "--work", str(empty), "--estimate",
                    str(tmp_path / "timed" / "accuracy.json")])  # fmt: skip
     assert "caution: those runs had another budget (counts differ" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("option", ["--estimate", "--render"])
+def test_a_missing_or_foreign_results_file_is_named_with_the_reason(
+    tmp_path: Path, option: str
+) -> None:
+    speed_json = tmp_path / "speed.json"
+    speed_json.write_text(json.dumps({"suite": "speed", "models": []}))
+    (tmp_path / "broken.json").write_text("{not json")
+    cases = {
+        tmp_path / "absent.json": "No such file or directory",
+        tmp_path / "broken.json": "not JSON",
+        speed_json: "not an accuracy.json written by this suite",
+    }
+    for path, reason in cases.items():
+        with pytest.raises(SystemExit) as stop:
+            accuracy.main(["--quick", "--work", str(tmp_path / "work"), option, str(path)])
+        assert str(stop.value).startswith(f"{option} {path}: ") and reason in str(stop.value)
