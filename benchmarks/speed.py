@@ -163,9 +163,8 @@ def markdown(result: dict[str, Any]) -> str:
         for r in result["models"]:
             cells = [format(r[k], f) if k in r else "-" for k, f in columns]
             lines.append(f"| {r['kind']} | {r['name']} | " + " | ".join(cells) + " |")
-        failed = [r for r in result["models"] if "error" in r]
-        lines += ["", *[f"- {r['name']} failed: {r['error']}" for r in failed]]
-        lines.append("")
+        failed = [f"- {r['name']} failed: {r['error']}" for r in result["models"] if "error" in r]
+        lines += ["", *failed, ""] if failed else [""]
     pipe = result.get("pipeline")
     if pipe:
         lines += [
