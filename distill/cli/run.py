@@ -29,10 +29,12 @@ def run_command(
     With no options: --teacher swin --student mpdnet --distiller mpd --dataset synthetic-derm,
     sized to finish in minutes on a CPU (the `full` preset on a GPU).
     """
+    from distill.core.engine.distributed import shutdown
     from distill.core.engine.experiment import run_experiment
 
     cfg = None if resume is not None else options.config()
     result = run_experiment(cfg, resume=resume, quiet=quiet, retrain_teacher=retrain_teacher)
+    shutdown()  # under torchrun: every rank leaves the process group together
     from distill.core.report.tables import metrics_table
 
     if os.environ.get("RANK", "0") != "0":

@@ -79,3 +79,12 @@ class Distributed:
     def barrier(self) -> None:
         if self.active:
             dist.barrier()
+
+
+def shutdown() -> None:
+    """End torchrun's process group once every rank is done. A rank that exits with the
+    group still open can abort in gloo's threads at interpreter exit ("terminate called
+    without an active exception", seen under load) and torchrun then kills the others."""
+    if dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
