@@ -98,7 +98,7 @@ def makespan(runs: list[Run], seconds: Callable[[Run], float], jobs: int) -> flo
 class Estimate:
     runs: int
     scaled: int  # priced from the same method on another dataset
-    unpriced: list[Cell]  # a cell per run no finished run of its method prices: left out
+    unpriced: list[Cell]  # (dataset, method) of each run nothing prices: left out of totals
     run_seconds: float
     wall_seconds: float
     jobs: int
@@ -144,8 +144,9 @@ def estimate_lines(est: Estimate, source: str, top: int = 6) -> list[str]:
             if dataset not in where.setdefault(method, []):
                 where[method].append(dataset)
         cells = "; ".join(f"{m} ({', '.join(d)})" for m, d in where.items())
-        lines.append(f"  {len(est.unpriced)} runs not priced, no finished run of the method in the "
-                     f"timed grid (left out of the totals): {cells}")  # fmt: skip
+        count = f"{len(est.unpriced)} run" + ("s" if len(est.unpriced) > 1 else "")
+        lines.append(f"  {count} not priced, no finished run of the method in the timed grid "
+                     f"(left out of the totals): {cells}")  # fmt: skip
     if est.run_seconds:
         heavy = list(est.by_method.items())[:top]
         lines.append("  largest: " + ", ".join(

@@ -60,7 +60,7 @@ def test_the_wall_time_follows_the_teacher_first_schedule() -> None:
     assert est.unpriced == [("a", "unext")] and list(est.by_method)[0] == "mpdnet+dual"
     text = "\n".join(estimate_lines(est, "timed.json"))
     assert "4 runs, about 17 run-s: ~0.2 min of wall time at 2 at a time" in text
-    assert "1 runs not priced" in text and "unext (a)" in text
+    assert "  1 run not priced" in text and "unext (a)" in text
 
 
 def test_estimate_prices_a_larger_grid_from_a_timed_run_and_trains_nothing(
