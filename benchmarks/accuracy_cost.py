@@ -33,17 +33,22 @@ class Prices:
 
     measured: dict[Cell, float]
     ratios: dict[tuple[str, str], float]  # (from, to): median of price[to] / price[from]
+    # methods whose finished runs were at other epochs and logged no phases to rescale
+    unscalable: frozenset[str] = frozenset()
 
     @classmethod
     def from_rows(cls, rows: Iterable[dict[str, Any]], budget: dict[str, Any] | None = None,
                   ) -> Prices:  # fmt: skip
         """``budget``: the planned one, whose epochs the prices are scaled to."""
         seconds: dict[Cell, list[float]] = {}
+        unscalable = set()
         for r in rows:
             if "error" in r:  # a failed try says nothing about what a run costs
                 continue
             s = rescaled(r, budget) if budget else r["seconds"]
-            if s is not None:
+            if s is None:
+                unscalable.add(r["method"])
+            else:
                 seconds.setdefault((r["dataset"], r["method"]), []).append(s)
         measured = {cell: statistics.mean(s) for cell, s in seconds.items()}
         ratios = {}
@@ -52,7 +57,7 @@ class Prices:
                     if d == a and (b, m) in measured and measured[a, m] > 0]  # fmt: skip
             if both:
                 ratios[a, b] = statistics.median(both)
-        return cls(measured, ratios)
+        return cls(measured, ratios, frozenset(unscalable - {m for _, m in measured}))
 
     def price(self, dataset: str, method: str) -> tuple[float, bool] | None:
         """(seconds, measured on this dataset itself), or None when nothing prices it."""
@@ -99,6 +104,7 @@ class Estimate:
     runs: int
     scaled: int  # priced from the same method on another dataset
     unpriced: list[Cell]  # (dataset, method) of each run nothing prices: left out of totals
+    unscalable: list[Cell]  # of those, the runs whose method was timed only at other epochs
     run_seconds: float
     wall_seconds: float
     jobs: int
@@ -123,6 +129,7 @@ def estimate(runs: list[Run], prices: Prices, jobs: int) -> Estimate:
         runs=len(runs),
         scaled=scaled,
         unpriced=unpriced,
+        unscalable=[cell for cell in unpriced if cell[1] in prices.unscalable],
         run_seconds=sum(by_method.values()),
         wall_seconds=makespan(priced, lambda run: cost[run[0], run[2].label], jobs),
         jobs=jobs,
@@ -132,24 +139,38 @@ def estimate(runs: list[Run], prices: Prices, jobs: int) -> Estimate:
 
 def estimate_lines(est: Estimate, source: str, top: int = 6) -> list[str]:
     """What a user reads before a lease: the wall time, what it rests on, what dominates."""
-    lines = [
-        f"{est.runs} runs, about {est.run_seconds:.0f} run-s: ~{est.wall_seconds / 60:.1f} min "
-        f"of wall time at {est.jobs} at a time, priced from {source}"
-    ]
+    if len(est.unpriced) == est.runs:
+        lines = [f"{_runs(est.runs)}: none could be priced from {source}"]
+    else:
+        lines = [f"{_runs(est.runs)}, about {est.run_seconds:.0f} run-s: "
+                 f"~{est.wall_seconds / 60:.1f} min of wall time at {est.jobs} at a time, "
+                 f"priced from {source}"]  # fmt: skip
     if est.scaled:
         lines.append(f"  {est.scaled} priced from the same method on another dataset (scaled)")
-    if est.unpriced:
-        where: dict[str, list[str]] = {}
-        for dataset, method in est.unpriced:
-            if dataset not in where.setdefault(method, []):
-                where[method].append(dataset)
-        cells = "; ".join(f"{m} ({', '.join(d)})" for m, d in where.items())
-        count = f"{len(est.unpriced)} run" + ("s" if len(est.unpriced) > 1 else "")
-        lines.append(f"  {count} not priced, no finished run of the method in the timed grid "
-                     f"(left out of the totals): {cells}")  # fmt: skip
+    never = [cell for cell in est.unpriced if cell not in est.unscalable]
+    reasons = ((never, "no finished run of the method in the timed grid"),
+               (est.unscalable, "timed only at other epochs, with no logged phases to rescale; "
+                                "a one-seed probe at this budget would price them"))  # fmt: skip
+    for cells, why in reasons:
+        if cells:
+            lines.append(f"  {_runs(len(cells))} not priced (left out of the totals), {why}: "
+                         f"{_cells(cells)}")  # fmt: skip
     if est.run_seconds:
         heavy = list(est.by_method.items())[:top]
         lines.append("  largest: " + ", ".join(
             f"{m} {s:.0f} s ({100 * s / est.run_seconds:.0f}%)" for m, s in heavy
         ))  # fmt: skip
     return lines
+
+
+def _runs(count: int) -> str:
+    return f"{count} run" + ("s" if count != 1 else "")
+
+
+def _cells(cells: list[Cell]) -> str:
+    """'unet (a, b); medt (a)': each method once, with its datasets in order."""
+    where: dict[str, list[str]] = {}
+    for dataset, method in cells:
+        if dataset not in where.setdefault(method, []):
+            where[method].append(dataset)
+    return "; ".join(f"{m} ({', '.join(d)})" for m, d in where.items())

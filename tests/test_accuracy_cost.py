@@ -60,7 +60,10 @@ def test_the_wall_time_follows_the_teacher_first_schedule() -> None:
     assert est.unpriced == [("a", "unext")] and list(est.by_method)[0] == "mpdnet+dual"
     text = "\n".join(estimate_lines(est, "timed.json"))
     assert "4 runs, about 17 run-s: ~0.2 min of wall time at 2 at a time" in text
-    assert "  1 run not priced" in text and "unext (a)" in text
+    assert (
+        "  1 run not priced (left out of the totals), no finished run" in text
+        and "unext (a)" in text
+    )
 
 
 def test_estimate_prices_a_larger_grid_from_a_timed_run_and_trains_nothing(
@@ -103,3 +106,17 @@ def test_a_missing_or_foreign_results_file_is_named_with_the_reason(
         with pytest.raises(SystemExit) as stop:
             accuracy.main(["--quick", "--work", str(tmp_path / "work"), option, str(path)])
         assert str(stop.value).startswith(f"{option} {path}: ") and reason in str(stop.value)
+
+
+def test_runs_timed_only_at_other_epochs_without_phases_are_named_as_such() -> None:
+    """A grid from before phases were logged cannot price another budget: the user is told
+    why, not that the method never finished."""
+    runs = [("a", 0, METHODS["unet"]), ("a", 0, METHODS["unext"])]
+    prices = Prices.from_rows([row("a", "unet", 40.0)], {"epochs": 5, "teacher_epochs": 30})
+    est = estimate(runs, prices, jobs=1)
+    assert est.unpriced == [("a", "unet"), ("a", "unext")] and est.unscalable == [("a", "unet")]
+    text = "\n".join(estimate_lines(est, "old.json"))
+    assert text.startswith("2 runs: none could be priced from old.json")
+    assert "1 run not priced (left out of the totals), no finished run of the method" in text
+    assert "1 run not priced (left out of the totals), timed only at other epochs" in text
+    assert "unet (a)" in text and "unext (a)" in text and "run-s" not in text
