@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import accuracy
-from benchmarks.accuracy_cost import Prices, estimate, estimate_lines, makespan, rescaled
+from benchmarks.accuracy import cli, grid
+from benchmarks.accuracy.cost import Prices, estimate, estimate_lines, makespan, rescaled
 
-METHODS = accuracy.all_methods()
+METHODS = grid.all_methods()
 BUDGET = {"epochs": 10, "teacher_epochs": 30}
 
 
@@ -71,12 +71,12 @@ def test_estimate_prices_a_larger_grid_from_a_timed_run_and_trains_nothing(
 ) -> None:
     args = ["--quick", "--methods", "mpdnet", "--size", "32", "--counts", "4,2,2"]
     args += ["--batch", "2", "--epochs", "2", "--out", str(tmp_path / "timed")]
-    accuracy.main([*args, "--work", str(tmp_path / "work")])
+    cli.main([*args, "--work", str(tmp_path / "work")])
     timed = json.loads((tmp_path / "timed" / "accuracy.json").read_text())
     (run,) = timed["runs"]
     capsys.readouterr()
     empty = tmp_path / "empty"
-    est = accuracy.main([*args, "--seeds", "3", "--epochs", "4", "--work", str(empty),
+    est = cli.main([*args, "--seeds", "3", "--epochs", "4", "--work", str(empty),
                          "--estimate", str(tmp_path / "timed" / "accuracy.json")])  # fmt: skip
     phases = run["phases"]
     per_run = run["seconds"] + phases["student_steps"] + phases["student_val"]  # twice the epochs
@@ -85,7 +85,7 @@ def test_estimate_prices_a_larger_grid_from_a_timed_run_and_trains_nothing(
     assert out.startswith("3 runs, about") and "priced from accuracy.json" in out
     assert "caution" not in out  # only the epochs differ, and those are rescaled
     assert not (empty / "runs").exists()  # nothing trained
-    accuracy.main([*args, "--counts", "8,2,2", "--work", str(empty), "--estimate",
+    cli.main([*args, "--counts", "8,2,2", "--work", str(empty), "--estimate",
                    str(tmp_path / "timed" / "accuracy.json")])  # fmt: skip
     assert "caution: those runs had another budget (counts differ" in capsys.readouterr().out
 
@@ -104,7 +104,7 @@ def test_a_missing_or_foreign_results_file_is_named_with_the_reason(
     }
     for path, reason in cases.items():
         with pytest.raises(SystemExit) as stop:
-            accuracy.main(["--quick", "--work", str(tmp_path / "work"), option, str(path)])
+            cli.main(["--quick", "--work", str(tmp_path / "work"), option, str(path)])
         assert str(stop.value).startswith(f"{option} {path}: ") and reason in str(stop.value)
 
 

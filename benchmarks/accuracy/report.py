@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from benchmarks.accuracy import Method
+    from benchmarks.accuracy.grid import Method
 
 REAL_DATASETS = ("isic2017", "isic2017-cc0")
 METRICS = ("mIoU", "mDice", "mASSD")
@@ -164,7 +164,7 @@ def summarise(runs: list[dict[str, Any]], label: str) -> dict[str, Any]:
 
 def target_checks(table: list[dict[str, Any]], dataset: str) -> list[dict[str, Any]]:
     """mpdnet+dual >= mpdnet + 1 mDice point and >= the U-Net reference, at <= 1/3 its MACs."""
-    from benchmarks.accuracy import UNET_REFERENCE
+    from benchmarks.accuracy.grid import UNET_REFERENCE
 
     by = {r["method"]: r for r in table}
     dual, alone, unet = by.get("mpdnet+dual"), by.get("mpdnet"), by.get(UNET_REFERENCE)
@@ -270,7 +270,7 @@ def gain_section(table: list[dict[str, Any]], room: float | None) -> list[str]:
 
 def time_section(rows: list[dict[str, Any]], jobs: int) -> list[str]:
     """Run-seconds per method, split into phases: what to cut when a budget runs long."""
-    from benchmarks.accuracy import PHASES
+    from benchmarks.accuracy.runner import PHASES
     from distill.core.report.tables import markdown_table
 
     per: dict[str, dict[str, Any]] = {}
@@ -304,9 +304,9 @@ def time_section(rows: list[dict[str, Any]], jobs: int) -> list[str]:
 
 
 def time_left(rows: list[dict[str, Any]], settings: dict[str, Any]) -> str | None:
-    """What a cut-off run left undone, priced by its finished runs (``accuracy_cost``): the
+    """What a cut-off run left undone, priced by its finished runs (``cost``): the
     figure to size a budget by after one short GPU lease."""
-    from benchmarks.accuracy_cost import Prices
+    from benchmarks.accuracy.cost import Prices
 
     done = {(r["dataset"], r["seed"], r["method"]) for r in rows if "error" not in r}
     left = [(d, m) for d in settings["datasets"] for s in range(settings["seeds"])

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from benchmarks.accuracy_schedule import Run, TeacherFirst
+from benchmarks.accuracy.schedule import Run, TeacherFirst
 
 Cell = tuple[str, str]  # (dataset, method label)
 

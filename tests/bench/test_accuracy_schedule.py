@@ -3,8 +3,8 @@ without a teacher go on; the pair's other distillation runs wait for it, then go
 
 from __future__ import annotations
 
-from benchmarks.accuracy import all_methods
-from benchmarks.accuracy_schedule import TeacherFirst
+from benchmarks.accuracy.grid import all_methods
+from benchmarks.accuracy.schedule import TeacherFirst
 
 METHODS = all_methods()
 
@@ -65,7 +65,7 @@ def test_a_dead_worker_fails_its_runs_and_the_suite_goes_on(monkeypatch):
     from concurrent.futures import Future
     from concurrent.futures.process import BrokenProcessPool
 
-    from benchmarks import accuracy
+    from benchmarks.accuracy import grid, runner
 
     class BrokenPool:
         started = 0
@@ -87,10 +87,10 @@ def test_a_dead_worker_fails_its_runs_and_the_suite_goes_on(monkeypatch):
             future.set_exception(BrokenProcessPool("A child process terminated abruptly"))
             return future
 
-    monkeypatch.setattr(accuracy, "ProcessPoolExecutor", BrokenPool)
+    monkeypatch.setattr(runner, "ProcessPoolExecutor", BrokenPool)
     todo = runs(("a", 0, "mpdnet+dual"), ("a", 0, "mpdnet+kd"), ("a", 0, "mpdnet"))
-    budget = accuracy.Budget(None, 1, 1, 2, ("swin",), "cpu")
+    budget = grid.Budget(None, 1, 1, 2, ("swin",), "cpu")
     rows = []
-    accuracy.run_parallel(TeacherFirst(todo), budget, 2, None, rows.append, lambda: False, None)
+    runner.run_parallel(TeacherFirst(todo), budget, 2, None, rows.append, lambda: False, None)
     assert sorted(r["method"] for r in rows) == ["mpdnet", "mpdnet+dual", "mpdnet+kd"]
     assert all(r["error"].startswith("BrokenProcessPool") for r in rows)

@@ -1,0 +1,61 @@
+"""The accuracy report's derived tables: per-seed distillation gains and the price of what a
+cut-off grid left undone."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def test_gain_table_pairs_each_method_with_mpdnet_on_the_same_seed() -> None:
+    """Gains are per-seed differences (seed 2 of kd has no mpdnet partner and is left out);
+    the room is the better teacher minus mpdnet, seed by seed."""
+    from benchmarks.accuracy.report import gain_section, gain_table
+
+    def row(method: str, seed: int, mdice: float, teachers=()) -> dict:
+        named = [{"name": n, "mDice": v} for n, v in teachers]
+        return {"dataset": "d", "seed": seed, "method": method, "mDice": mdice, "teachers": named}
+
+    rows = [
+        row("mpdnet", 0, 0.80),
+        row("mpdnet", 1, 0.90),
+        row("mpdnet+kd", 0, 0.82, [("swin", 0.85), ("cnn", 0.86)]),
+        row("mpdnet+kd", 1, 0.91, [("swin", 0.93), ("cnn", 0.92)]),
+        row("mpdnet+kd", 2, 0.99, [("swin", 0.99), ("cnn", 0.99)]),
+        {**row("mpdnet+dual", 0, 0.0), "error": "OutOfMemoryError"},
+    ]
+    table, room = gain_table(rows, "d", ["mpdnet", "mpdnet+kd", "mpdnet+dual"])
+    (kd,) = table
+    assert kd["method"] == "mpdnet+kd" and kd["seeds"] == 2
+    assert kd["gain"] == pytest.approx(1.5)  # mean of +2 and +1 points
+    assert kd["gain_std"] == pytest.approx(0.7071, abs=1e-4)
+    assert room == kd["room"] == pytest.approx(4.5)  # mean of 6 and 3 points
+    assert kd["closed"] == pytest.approx(100 * 1.5 / 4.5)
+    text = "\n".join(gain_section(table, room))
+    assert "| mpdnet+kd | 1.50 ± 0.71 | 4.50 | 33 | 2 |" in text
+    assert "a 1-point gain is 22% of it" in text
+    assert gain_table(rows[:2], "d", ["mpdnet"]) == ([], None)
+
+
+def test_a_cut_off_report_prices_what_is_left_by_the_runs_that_finished() -> None:
+    from benchmarks.accuracy.report import time_left
+
+    settings = {"datasets": ["a", "b"], "seeds": 2, "methods": ["m", "n"], "jobs": 2}
+    rows = [
+        {"dataset": "a", "seed": 0, "method": "m", "seconds": 10.0},
+        {"dataset": "a", "seed": 0, "method": "n", "seconds": 30.0},
+        {"dataset": "a", "seed": 1, "method": "n", "seconds": 60.0, "error": "OOM"},
+        {"dataset": "b", "seed": 0, "method": "m", "seconds": 20.0},
+    ]
+    # left: a1m (10 s), a1n (30 s: the failed try does not count as done or as a price),
+    # b1m (20 s), b0n and b1n (n on b: 30 s scaled by b/a for m, 20/10)
+    line = time_left(rows, settings)
+    assert line.startswith("Left undone: 5 runs. Priced by the finished runs of the same method "
+                           "(5 runs, 2 of them scaled from another dataset)")  # fmt: skip
+    assert "about 180 run-s (~1.5 min at 2 at a time)" in line
+    never_ran = {**settings, "methods": ["m", "n", "o"]}
+    assert time_left(rows, never_ran).endswith(
+        "4 have no finished run of their method to price them by."
+    )
+    done = [{"dataset": d, "seed": s, "method": m, "seconds": 1.0}
+            for d in "ab" for s in (0, 1) for m in "mn"]  # fmt: skip
+    assert time_left(done, settings) is None

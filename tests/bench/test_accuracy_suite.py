@@ -1,0 +1,181 @@
+"""`python -m benchmarks.accuracy` end to end in smoke mode: the table, resuming, variants,
+re-rendering, bad options refused before training, and SIGTERM ending the workers."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from suite_outputs import assert_environment, read_outputs
+
+from benchmarks.accuracy import cli, grid, runner
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_accuracy_suite_writes_the_table_and_resumes(tmp_path: Path) -> None:
+    out, work = tmp_path / "out", tmp_path / "work"
+    args = ["--quick", "--methods", "mpdnet+kd", "--teachers", "cnn", "--size", "32"]
+    args += ["--set", "teacher.backbone=resnet18", "--counts", "4,2,2", "--batch", "2"]
+    args += ["--epochs", "1", "--teacher-epochs", "1", "--out", str(out), "--work", str(work)]
+    cli.main(args)
+    data, markdown = read_outputs(out, "accuracy")
+    assert data["status"] == "complete" and len(data["runs"]) == 1
+    teacher, student = data["tables"]["synthetic-derm"]
+    assert teacher["method"] == "cnn (teacher)" and student["method"] == "mpdnet+kd"
+    assert 10 < teacher["params_m"] < 20  # resnet18 from --set, not the default resnet50
+    assert student["seeds"] == 1 and "mDice_std" not in student  # no spread from one seed
+    assert 0 <= student["mDice"] <= 100 and 0.5 < student["params_m"] < 1.39  # below MedT
+    assert "| Method | mIoU (%) | mDice (%) | mASSD (px) | Params (M) | GMACs |" in markdown
+    assert "synthetic train/val/test = 4/2/2" in markdown
+    assert_environment(data["settings"]["env"], markdown, "accuracy")
+    # the run's time split into phases; a teacher was trained (1 epoch) in this run
+    (run,) = data["runs"]
+    phases = run["phases"]
+    assert all(phases[p] > 0 for p in runner.PHASES)
+    assert sum(phases.values()) < run["seconds"]  # the rest: setup, test, writing
+    assert "## Where the time went" in markdown and "| mpdnet+kd | 1 |" in markdown
+    assert len((work / "rows.jsonl").read_text().splitlines()) == 1
+    # A rerun with the same settings finds every run done and trains nothing.
+    again = cli.main(args)
+    assert [r["seconds"] for r in again["runs"]] == [r["seconds"] for r in data["runs"]]
+
+
+def test_parallel_accuracy_runs_train_each_teacher_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two worker processes: the kd run trains the teacher while mpdnet (no teacher) runs
+    beside it; the at run starts only after, and reuses the stored teacher."""
+    monkeypatch.setenv("DISTILL_CACHE", str(tmp_path / "cache"))  # no teacher stored yet
+    args = ["--quick", "--methods", "mpdnet+kd,mpdnet+at,mpdnet", "--teachers", "cnn"]
+    args += ["--set", "teacher.backbone=resnet18", "--size", "32", "--counts", "4,2,2"]
+    args += ["--batch", "2", "--epochs", "1", "--teacher-epochs", "1", "--jobs", "2"]
+    result = cli.main([*args, "--out", str(tmp_path / "out"), "--work", str(tmp_path)])
+    rows = {r["method"]: r for r in result["runs"]}
+    assert result["status"] == "complete" and not any("error" in r for r in rows.values())
+    trained = [m for m, r in rows.items() if r["phases"]["teacher_steps"] > 0]
+    assert len(trained) == 1 and trained[0] != "mpdnet"
+    assert rows["mpdnet"]["phases"]["teacher_steps"] == 0
+
+
+def test_accuracy_variants_join_the_table_and_are_chosen_on_validation(
+    tmp_path: Path, tiny_swin_params: dict
+) -> None:
+    out, work = tmp_path / "out", tmp_path / "work"
+    args = ["--quick", "--methods", "mpdnet,mpdnet+dual", "--size", "64", "--counts", "4,2,2"]
+    args += ["--batch", "2", "--epochs", "1", "--teacher-epochs", "1"]
+    args += [f"--set=teacher.{k}={json.dumps(v)}" for k, v in tiny_swin_params.items()]
+    args += ["--variant", "coarse=mpdnet+dual distiller.dual.strides=[16,32]"]
+    args += ["--out", str(out), "--work", str(work)]
+    result = cli.main(args)
+    table = result["tables"]["synthetic-derm"]
+    labels = [r["method"] for r in table]
+    assert labels == ["swin (teacher)", "mpdnet", "mpdnet+dual", "mpdnet+dual@coarse"]
+    variant = next(r for r in result["runs"] if r["method"] == "mpdnet+dual@coarse")
+    assert variant["method_overrides"] == ["distiller.dual.strides=[16,32]"]
+    assert not Path(variant["run_dir"]).is_absolute()  # results carry no machine paths
+    resolved = yaml.safe_load((work / variant["run_dir"] / "config.yaml").read_text())
+    assert resolved["distillers"][0]["strides"] == [16, 32]
+    markdown = (out / "accuracy.md").read_text()
+    assert "| mpdnet+dual@coarse | distiller.dual.strides=[16,32] |" in markdown
+    assert "| mpdnet+dual | (defaults) |" in markdown
+    assert "Distillation gain" in markdown and "what distillation bought" not in markdown
+    duals = [r for r in table if r["method"].startswith("mpdnet+dual")]
+    picked = max(duals, key=lambda r: r["val_mDice"])
+    (check,) = [c for c in result["checks"] if c["check"].startswith("validation-selected")]
+    assert check["detail"].startswith(f"{picked['method']}, best val mDice")
+    # The same label with other overrides is a different run, not one already done.
+    catalog = grid.all_methods()
+    other = grid.parse_variant("coarse=mpdnet+dual distiller.dual.strides=[32]", catalog)
+    from benchmarks.accuracy.report import Results
+
+    rows = Results(work, out, result["settings"], fresh=False)
+    budget = result["settings"]["budget"]
+    assert rows.done("synthetic-derm", 0, catalog["mpdnet+dual"], budget)
+    assert not rows.done("synthetic-derm", 0, other, budget)
+
+
+def test_accuracy_render_redoes_the_report_of_stored_rows_for_its_grid_only(
+    tmp_path: Path,
+) -> None:
+    """A shared work folder holds other grids' rows too; the report counts its own."""
+    out, work = tmp_path / "out", tmp_path / "work"
+    args = ["--quick", "--methods", "mpdnet", "--size", "32", "--counts", "4,2,2"]
+    args += ["--batch", "2", "--epochs", "1", "--work", str(work)]
+    cli.main([*args, "--out", str(out)])
+    cli.main([*args, "--methods", "unext", "--out", str(out / "other")])
+    earlier = json.loads((out / "other" / "accuracy.json").read_text())
+    assert [r["method"] for r in earlier["runs"]] == ["unext"]  # not mpdnet's row beside it
+    assert earlier["status"] == "complete"
+    again = cli.main(["--render", str(out / "other" / "accuracy.json"), "--out", str(out / "r")])
+    assert again["tables"] == earlier["tables"] and again["status"] == "complete"
+    assert "re-rendered from the rows of accuracy.json" in (out / "r" / "accuracy.md").read_text()
+
+
+@pytest.mark.parametrize(
+    "variant, message",
+    [
+        ("x=nosuch a=1", "unknown base method 'nosuch'"),
+        ("x=mpdnet", "give one or more PATH=VALUE"),
+        ("x/y=mpdnet train.lr=1", "use letters, digits"),
+        ("x=mpdnet+dual distiller.dual.nosuch=1", "nosuch"),
+    ],
+)
+def test_accuracy_rejects_bad_variants_before_training(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], variant: str, message: str
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--quick", "--methods", "mpdnet", "--size", "32", "--counts", "4,2,2",
+                       "--epochs", "1", "--variant", variant, "--work", str(tmp_path)])  # fmt: skip
+    assert message in f"{exit_info.value} {capsys.readouterr().err}"
+    assert not (tmp_path / "runs").exists()
+
+
+def test_accuracy_rejects_unknown_methods(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["--methods", "mpdnet,nosuch"])
+    assert "unknown method(s) ['nosuch']" in capsys.readouterr().err
+
+
+@pytest.mark.xdist_group("accuracy-sigterm")
+def test_sigterm_ends_a_parallel_accuracy_suite_and_its_workers(tmp_path: Path) -> None:
+    """`timeout` sends SIGTERM: the suite must exit and take its pool workers with it (idle
+    workers of a dead parent otherwise live on and hold the caller's output pipe open)."""
+    args = ["--quick", "--methods", "mpdnet,unext", "--size", "32", "--counts", "64,2,2"]
+    args += ["--epochs", "50", "--jobs", "2", "--out", tmp_path / "out", "--work", tmp_path]
+    env = {**os.environ, "DISTILL_QUIET": "1", "HF_HUB_OFFLINE": "1"}
+    suite = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.accuracy", *map(str, args)],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.glob("runs/*/config.yaml")):  # a worker is training
+        assert suite.poll() is None and time.monotonic() < deadline, suite.stdout.read()
+        time.sleep(0.2)
+    workers = child_pids(suite.pid)
+    assert workers
+    suite.send_signal(signal.SIGTERM)
+    suite.wait(timeout=30)
+    deadline = time.monotonic() + 30
+    while any(map(running, workers)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(map(running, workers)) and suite.returncode != 0
+
+
+def child_pids(pid: int) -> list[int]:
+    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie (a container's init may never reap orphans)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
