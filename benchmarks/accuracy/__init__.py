@@ -10,7 +10,7 @@ Every run goes through ``run_experiment`` (quiet) into a work folder; each teach
 once per dataset and seed and reused by every method (the teacher config never varies).
 Results are rewritten after every finished run, so a late crash keeps the earlier rows, and
 a rerun with the same settings skips runs already done. Writes
-benchmarks/results/accuracy/{accuracy.json,accuracy.md,accuracy.png}.
+benchmarks/results/accuracy/accuracy.{json,md,tex,png} (the .tex: the tables for a paper).
 
 The modules: ``grid`` (what a table cell is), ``schedule`` (the order runs start in),
 ``runner`` (training cells, in parallel on a GPU), ``report`` (tables, checks, plots),

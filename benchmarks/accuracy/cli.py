@@ -259,5 +259,5 @@ def print_estimate(todo: list[tuple], budget: Budget, path: Path) -> dict[str, A
 
 
 def announce(summary: dict[str, Any], out: Path) -> dict[str, Any]:
-    print("\n".join(summary["check_lines"]) + f"\nwrote {out}/accuracy.{{json,md,png}}")
+    print("\n".join(summary["check_lines"]) + f"\nwrote {out}/accuracy.{{json,md,tex,png}}")
     return summary

@@ -414,8 +414,41 @@ def write_report(rows: list[dict[str, Any]], settings: dict[str, Any], out: Path
     out.mkdir(parents=True, exist_ok=True)
     (out / "accuracy.json").write_text(json.dumps(summary, indent=2) + "\n")
     (out / "accuracy.md").write_text("\n".join(lines) + "\n")
+    (out / "accuracy.tex").write_text(paper_tables(tables, settings, rendered_from))
     plot(tables, gains, out / "accuracy.png")
     return summary
+
+
+def paper_tables(tables: dict[str, list[dict[str, Any]]], settings: dict[str, Any],
+                 rendered_from: str | None = None) -> str:  # fmt: skip
+    """accuracy.tex: each dataset's table for a manuscript, teachers, baselines and mpdnet's
+    methods ruled apart, the best student per metric in bold."""
+    from distill.core.report.latex import latex_table
+
+    source = f"% measured by: {settings['env'].get('command', 'python -m benchmarks.accuracy')}"
+    if rendered_from:
+        source += f" (tables re-rendered from the rows of {rendered_from})"
+    parts = [source, "% needs \\usepackage{booktabs}", ""]
+    for dataset, table in tables.items():
+        size = settings["sizes"][dataset]
+        seeds = {row["seeds"] for row in table}
+        columns = COLUMNS if len(seeds) > 1 else COLUMNS[:-1]  # one count: the caption says it
+        count = seeds.pop() if len(seeds) == 1 else None
+        runs = ("mean ± std over the seeds shown" if count is None
+                else "one seed" if count == 1 else f"mean ± std over {count} seeds")  # fmt: skip
+        caption = (f"{dataset} ({size}x{size}), test split, {runs}; mASSD in pixels; GMACs "
+                   "at the training size, batch 1. Bold: the best student.")  # fmt: skip
+        parts.append(latex_table(
+            table, columns, caption=caption, label=f"tab:accuracy-{dataset}",
+            best={"mIoU": "max", "mDice": "max", "mASSD": "min"},
+            ranked=lambda row: not is_teacher(row),
+            group=lambda row: 0 if is_teacher(row) else 1 + row["method"].startswith("mpdnet"),
+        ))  # fmt: skip
+    return "\n".join(parts)
+
+
+def is_teacher(row: dict[str, Any]) -> bool:
+    return row["method"].endswith("(teacher)")
 
 
 def plot(tables: dict[str, list[dict[str, Any]]],

@@ -14,7 +14,13 @@ from rich.text import Text
 
 from distill.cli.app import app, console
 from distill.core.errors import ConfigError
-from distill.core.profile import ModelProfile, conditions, profile_model, profiles_markdown
+from distill.core.profile import (
+    ModelProfile,
+    conditions,
+    profile_model,
+    profiles_latex,
+    profiles_markdown,
+)
 
 
 def build_for_profile(kind: str, name: str, size: tuple[int, int], num_classes: int):
@@ -111,6 +117,9 @@ def profile_command(
     markdown_file: Path | None = typer.Option(
         None, "--markdown", metavar="FILE", help="write a markdown table"
     ),
+    latex_file: Path | None = typer.Option(
+        None, "--latex", metavar="FILE", help="write a LaTeX (booktabs) table for a paper"
+    ),
     repeats: int = typer.Option(10, "--repeats", min=1, help="timed runs (median reported)"),
     batch: int = typer.Option(8, "--batch", min=1, help="batch of the memory/throughput step"),
     num_classes: int = typer.Option(2, "--num-classes", min=1, help="output classes"),
@@ -149,7 +158,8 @@ def profile_command(
         json_file.parent.mkdir(parents=True, exist_ok=True)
         json_file.write_text(json.dumps([p.to_dict() for p in profiles], indent=2) + "\n")
         console.print(f"wrote {json_file}")
-    if markdown_file is not None:
-        markdown_file.parent.mkdir(parents=True, exist_ok=True)
-        markdown_file.write_text(profiles_markdown(profiles))
-        console.print(f"wrote {markdown_file}")
+    for path, render in ((markdown_file, profiles_markdown), (latex_file, profiles_latex)):
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(render(profiles))
+            console.print(f"wrote {path}")

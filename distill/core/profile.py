@@ -231,21 +231,53 @@ def profile_model(
     return profile
 
 
+# (row key, header, decimals), shared by the Markdown and the LaTeX table
+PROFILE_COLUMNS = (
+    ("kind", "kind"),
+    ("name", "name"),
+    ("params_m", "params (M)", 2),
+    ("published_params_m", "published (M)", 2),
+    ("params_diff_pct", "diff (%)", 1),
+    ("gmacs", "GMACs", 2),
+    ("activation_mb", "act. mem (MB)", 0),
+    ("cpu_latency_ms", "CPU ms/img", 1),
+    ("gpu_bf16_img_per_s", "GPU bf16 img/s", 0),
+)
+
+
+def profile_rows(profiles: list[ModelProfile]) -> list[dict[str, Any]]:
+    """One row per profile under PROFILE_COLUMNS' keys; None where nothing was measured."""
+    return [
+        {
+            "kind": p.kind,
+            "name": p.name,
+            "params_m": p.params_m,
+            "published_params_m": p.published_params_m,
+            "params_diff_pct": None if p.params_rel_diff is None else 100 * p.params_rel_diff,
+            "gmacs": p.gmacs,
+            "activation_mb": p.activation_mb,
+            "cpu_latency_ms": p.cpu_latency_ms,
+            "gpu_bf16_img_per_s": p.gpu_bf16_img_per_s,
+        }
+        for p in profiles
+    ]
+
+
 def profiles_markdown(profiles: list[ModelProfile]) -> str:
     """A markdown table of profiles, with the conditions stated under it."""
-    head = (
-        "| kind | name | params (M) | published (M) | diff | GMACs | act. mem (MB) "
-        "| CPU ms/img | GPU bf16 img/s |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n"
-    )
-    rows = []
-    for p in profiles:
-        rows.append(
-            f"| {p.kind} | {p.name} | {p.params_m:.2f} | {_fmt(p.published_params_m, '.2f')} "
-            f"| {_fmt_pct(p.params_rel_diff)} | {p.gmacs:.2f} | {_fmt(p.activation_mb, '.0f')} "
-            f"| {_fmt(p.cpu_latency_ms, '.1f')} | {_fmt(p.gpu_bf16_img_per_s, '.0f')} |"
-        )
+    from distill.core.report.tables import markdown_table
+
     notes = conditions(profiles)
-    return head + "\n".join(rows) + ("\n\n" + notes + "\n" if notes else "\n")
+    table = markdown_table(profile_rows(profiles), PROFILE_COLUMNS)
+    return table + ("\n" + notes + "\n" if notes else "")
+
+
+def profiles_latex(profiles: list[ModelProfile]) -> str:
+    """The same table for a paper, the conditions as its caption."""
+    from distill.core.report.latex import latex_table
+
+    return latex_table(profile_rows(profiles), PROFILE_COLUMNS,
+                       caption=conditions(profiles) or None, label="tab:profile")  # fmt: skip
 
 
 def conditions(profiles: list[ModelProfile]) -> str:
@@ -267,11 +299,3 @@ def conditions(profiles: list[ModelProfile]) -> str:
     if sources:
         parts.append("published counts from " + "; ".join(sources))
     return "; ".join(parts) + "."
-
-
-def _fmt(value: float | None, spec: str) -> str:
-    return "-" if value is None else format(value, spec)
-
-
-def _fmt_pct(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:+.1f}%"

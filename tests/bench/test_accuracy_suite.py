@@ -35,6 +35,12 @@ def test_accuracy_suite_writes_the_table_and_resumes(tmp_path: Path) -> None:
     assert 0 <= student["mDice"] <= 100 and 0.5 < student["params_m"] < 1.39  # below MedT
     assert "| Method | mIoU (%) | mDice (%) | mASSD (px) | Params (M) | GMACs |" in markdown
     assert "synthetic train/val/test = 4/2/2" in markdown
+    # the same table for a paper: the one student is the best student, the teacher unranked
+    tex = (out / "accuracy.tex").read_text().splitlines()
+    assert r"\label{tab:accuracy-synthetic-derm}" in tex
+    (kd,) = [line for line in tex if line.startswith("mpdnet+kd &")]
+    assert kd.startswith(rf"mpdnet+kd & \textbf{{{student['mIoU']:.2f}}} & ")
+    assert not any(r"\textbf" in line for line in tex if line.startswith("cnn (teacher)"))
     assert_environment(data["settings"]["env"], markdown, "accuracy")
     # the run's time split into phases; a teacher was trained (1 epoch) in this run
     (run,) = data["runs"]

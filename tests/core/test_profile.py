@@ -116,8 +116,8 @@ def tiny_student():
     registry().remove_source("tests.test_profile")
 
 
-def test_cli_writes_json_and_markdown_with_published_difference(tmp_path, tiny_student):
-    out, md = tmp_path / "profile.json", tmp_path / "profile.md"
+def test_cli_writes_json_markdown_and_latex_with_published_difference(tmp_path, tiny_student):
+    out, md, tex = tmp_path / "profile.json", tmp_path / "profile.md", tmp_path / "profile.tex"
     code = run_app(
         [
             "profile",
@@ -136,6 +136,8 @@ def test_cli_writes_json_and_markdown_with_published_difference(tmp_path, tiny_s
             str(out),
             "--markdown",
             str(md),
+            "--latex",
+            str(tex),
         ]
     )
     assert code == 0
@@ -145,7 +147,13 @@ def test_cli_writes_json_and_markdown_with_published_difference(tmp_path, tiny_s
     assert row["published_params_m"] == 0.001 and row["published_source"] == "this test"
     assert row["params_rel_diff"] == pytest.approx((params / 1e6 - 0.001) / 0.001)
     assert row["input_size"] == [32, 32] and row["memory_method"] == MEMORY_SAVED_TENSORS
-    assert "this test" in md.read_text()
+    diff = 100 * row["params_rel_diff"]
+    markdown = md.read_text()
+    assert f"| student | {tiny_student} | {params / 1e6:.2f} | 0.00 | {diff:.1f} |" in markdown
+    assert "this test" in markdown  # the conditions under the table name the source
+    latex = tex.read_text()
+    assert rf"student & {tiny_student} & {params / 1e6:.2f} & 0.00 & {diff:.1f} &" in latex
+    assert r"\caption{input 32x32; GMACs at batch 1" in latex and "this test" in latex
 
 
 def test_cli_profiles_a_registered_student(tmp_path):

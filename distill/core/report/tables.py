@@ -1,4 +1,5 @@
-"""Metric tables for people: rich tables for the terminal, Markdown tables for papers."""
+"""Metric tables for people: rich tables for the terminal, Markdown tables for reports (and,
+in ``latex``, the same columns for papers)."""
 
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ def format_value(row: Mapping[str, Any], key: str, decimals: int = 4) -> str:
     value = row.get(key)
     if value is None:
         return "-"
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if not is_number(value):
         return str(value)
     if isinstance(value, int) and f"{key}_std" not in row:
         return str(value)  # counts stay counts
@@ -94,12 +95,13 @@ def metrics_table(summary: MetricsSummary | Mapping[str, Any], title: str = "Met
     return table
 
 
-def markdown_table(
-    rows: Sequence[Mapping[str, Any]],
+ColumnSpec = tuple[str, str, int]  # (row key, header, decimals)
+
+
+def column_specs(
     columns: Sequence[str | tuple[str, str] | tuple[str, str, int]],
-) -> str:
-    """A paste-ready Markdown table. ``columns`` are keys, ``(key, header)`` or
-    ``(key, header, decimals)``; numbers with a ``<key>_std`` beside them show ``mean ± std``."""
+) -> list[ColumnSpec]:
+    """Columns given as keys, ``(key, header)`` or ``(key, header, decimals)``, spelled out."""
     specs = []
     for column in columns:
         if isinstance(column, str):
@@ -107,6 +109,20 @@ def markdown_table(
         else:
             key, header, *rest = column
             specs.append((key, header, rest[0] if rest else 4))
+    return specs
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def markdown_table(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str | tuple[str, str] | tuple[str, str, int]],
+) -> str:
+    """A paste-ready Markdown table. ``columns`` are keys, ``(key, header)`` or
+    ``(key, header, decimals)``; numbers with a ``<key>_std`` beside them show ``mean ± std``."""
+    specs = column_specs(columns)
 
     def numeric(key: str) -> bool:  # numbers right-aligned, text (and the first column) left
         return not any(isinstance(row.get(key), str) for row in rows)
