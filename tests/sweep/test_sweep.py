@@ -128,9 +128,8 @@ def test_killed_worker_trial_is_retried(postgres_url, tmp_path):
     while True:
         try:
             study = optuna.load_study(study_name="killed", storage=storage)
-            if any(t.state == optuna.trial.TrialState.RUNNING for t in study.trials) and (
-                heartbeats(storage)
-            ):  # Optuna never counts a trial that died before its first heartbeat as stale
+            # Optuna never counts a trial that died before its first heartbeat as stale
+            if running_with_heartbeat(storage, study):
                 break
         except KeyError:
             pass
@@ -175,6 +174,12 @@ def test_a_worker_that_loses_the_schema_race_retries(tmp_path, monkeypatch, erro
     assert isinstance(study.make_storage(settings), real) and len(tries) == 2
 
 
-def heartbeats(storage: optuna.storages.RDBStorage) -> int:
+def running_with_heartbeat(storage: optuna.storages.RDBStorage, study: optuna.Study) -> bool:
+    """A running trial of this study (the server holds other tests' studies too) that has
+    recorded a heartbeat."""
+    query = sqlalchemy.text(
+        "SELECT count(*) FROM trial_heartbeats h JOIN trials t ON h.trial_id = t.trial_id "
+        "WHERE t.study_id = :study AND t.state = 'RUNNING'"
+    )
     with storage.engine.connect() as connection:
-        return connection.execute(sqlalchemy.text("SELECT count(*) FROM trial_heartbeats")).scalar()
+        return connection.execute(query, {"study": study._study_id}).scalar() > 0
