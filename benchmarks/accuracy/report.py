@@ -9,23 +9,15 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from distill.core.profile import model_cost
+from distill.core.report.compare import BEST, PAPER_COLUMNS, is_teacher, seed_row
+
 if TYPE_CHECKING:
     from benchmarks.accuracy.grid import Method
 
 REAL_DATASETS = ("isic2017", "isic2017-cc0")
-METRICS = ("mIoU", "mDice", "mASSD")
-PERCENT = ("mIoU", "mDice")
 CALIBRATION = (75, 92)  # a U-Net's mDice (%) on a synthetic set: neither trivial nor hopeless
-COLUMNS = [
-    ("method", "Method"),
-    ("mIoU", "mIoU (%)", 2),
-    ("mDice", "mDice (%)", 2),
-    ("mASSD", "mASSD (px)", 2),
-    ("params_m", "Params (M)", 2),
-    ("gmacs", "GMACs", 2),
-    ("seeds", "seeds"),
-]
-_costs: dict[str, tuple[float, float]] = {}
+COLUMNS = PAPER_COLUMNS
 
 
 class Results:
@@ -87,25 +79,6 @@ def in_scope(row: dict[str, Any], settings: dict[str, Any]) -> bool:
     )
 
 
-def model_cost(kind: str, comp: dict[str, Any], num_classes: int, size: int) -> tuple[float, float]:
-    """(parameters in M, GMACs) of a model as the runs build it (the dataset's classes)."""
-    key = json.dumps([kind, comp, num_classes, size], sort_keys=True)
-    if key not in _costs:
-        import torch
-
-        from distill.core.plugins import registry
-        from distill.core.profile import count_macs, count_parameters
-
-        reg = registry()
-        component = reg.get(kind, comp["name"])
-        values = {k: v for k, v in comp.items() if k != "name"}  # as resolved for the run
-        values["num_classes"] = num_classes
-        torch.manual_seed(0)
-        model = component.build_model(values, (size, size))
-        _costs[key] = (count_parameters(model) / 1e6, count_macs(model, (size, size)) / 1e9)
-    return _costs[key]
-
-
 def aggregate(values: list[float], scale: float) -> tuple[float, float | None]:
     """Mean and sample std (None for one seed: no spread to show)."""
     mean = statistics.fmean(values) * scale
@@ -123,7 +96,7 @@ def table_rows(rows: list[dict[str, Any]], dataset: str, size: int, methods: lis
             row = summarise(list(per_seed.values()), f"{name} (teacher)")
             comp = next(r["teacher_configs"][index] for r in ok if r.get("teachers"))
             classes = ok[0]["num_classes"]
-            row["params_m"], row["gmacs"] = model_cost("teacher", comp, classes, size)
+            row["params_m"], row["gmacs"] = model_cost("teacher", comp, classes, (size, size))
             out.append(row)
     for label in paper_order(methods):
         runs = [r for r in ok if r["method"] == label]
@@ -131,7 +104,7 @@ def table_rows(rows: list[dict[str, Any]], dataset: str, size: int, methods: lis
             row = summarise(runs, label)
             first = runs[0]
             row["params_m"], row["gmacs"] = model_cost(
-                "student", first["student"], first["num_classes"], size
+                "student", first["student"], first["num_classes"], (size, size)
             )
             out.append(row)
     return out
@@ -151,14 +124,9 @@ def paper_order(methods: list[str]) -> list[str]:
 
 
 def summarise(runs: list[dict[str, Any]], label: str) -> dict[str, Any]:
-    row: dict[str, Any] = {"method": label, "seeds": len(runs)}
+    row = seed_row(label, runs)
     if all("best_val" in r for r in runs):  # teachers' rows have no validation score
         row["val_mDice"] = statistics.fmean(r["best_val"] for r in runs) * 100.0
-    for metric in METRICS:
-        scale = 100.0 if metric in PERCENT else 1.0
-        row[metric], std = aggregate([r[metric] for r in runs], scale)
-        if std is not None:
-            row[f"{metric}_std"] = std
     return row
 
 
@@ -440,15 +408,11 @@ def paper_tables(tables: dict[str, list[dict[str, Any]]], settings: dict[str, An
                    "at the training size, batch 1. Bold: the best student.")  # fmt: skip
         parts.append(latex_table(
             table, columns, caption=caption, label=f"tab:accuracy-{dataset}",
-            best={"mIoU": "max", "mDice": "max", "mASSD": "min"},
+            best=BEST,
             ranked=lambda row: not is_teacher(row),
             group=lambda row: 0 if is_teacher(row) else 1 + row["method"].startswith("mpdnet"),
         ))  # fmt: skip
     return "\n".join(parts)
-
-
-def is_teacher(row: dict[str, Any]) -> bool:
-    return row["method"].endswith("(teacher)")
 
 
 def plot(tables: dict[str, list[dict[str, Any]]],

@@ -7,6 +7,8 @@ at a stated input size is what makes those columns comparable. MACs come from Py
 
 from __future__ import annotations
 
+import functools
+import json
 import statistics
 import time
 from dataclasses import asdict, dataclass, field
@@ -60,6 +62,28 @@ class ModelProfile:
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+@functools.cache
+def _cost(
+    kind: str, component: str, num_classes: int, size: tuple[int, int]
+) -> tuple[float, float]:
+    from distill.core.plugins import registry
+
+    comp = json.loads(component)
+    values = {k: v for k, v in comp.items() if k != "name"}
+    values["num_classes"] = num_classes
+    torch.manual_seed(0)
+    model = registry().get(kind, comp["name"]).build_model(values, size)
+    return count_parameters(model) / 1e6, count_macs(model, size) / 1e9
+
+
+def model_cost(kind: str, comp: dict[str, Any], num_classes: int, size: tuple[int, int],
+               ) -> tuple[float, float]:  # fmt: skip
+    """(parameters in M, GMACs) of a teacher or student as a run built it: ``comp`` is its
+    resolved config (``name`` and parameters), with the dataset's classes, at ``size``.
+    Remembered per model, since tables ask for the same one once per seed."""
+    return _cost(kind, json.dumps(comp, sort_keys=True), num_classes, tuple(size))
 
 
 def _input(model: nn.Module, size: tuple[int, int], batch: int, device: Any = "cpu") -> Tensor:

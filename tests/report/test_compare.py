@@ -1,0 +1,99 @@
+"""`distill compare` on real run folders: seeds of one method become one row (mean ± std of
+their own test_metrics.json), teachers a row each, costs those of the models the runs built;
+unfinished runs are skipped and named, a folder that is not a run is an error naming it."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from pathlib import Path
+
+import pytest
+
+from distill.cli.app import run_app
+from distill.core.profile import count_macs, count_parameters
+from distill.core.report.compare import read_runs
+
+TINY = ["--student", "unet", "--set", "student.base_width=4", "--size", "32", "32"]
+TINY += ["--epochs", "3", "--set", "data.dataset.train_count=16", "--set",
+         "data.dataset.val_count=2", "--set", "data.dataset.test_count=4", "--set",
+         "train.batch_size=4", "--set", "runtime.num_threads=1", "--quiet"]  # fmt: skip
+TEACHER = ["--teacher", "unet", "--set", "teacher.base_width=4", "--teacher-epochs", "1"]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two seeds of unet alone, one of unet + kd from a unet teacher, one unfinished."""
+    out = tmp_path_factory.mktemp("runs")
+    for seed in (0, 1):
+        assert run_app(["run", *TINY, "--distiller", "none", "--seed", str(seed),
+                        "--out", str(out)]) == 0  # fmt: skip
+    assert run_app(["run", *TINY, *TEACHER, "--distiller", "kd", "--out", str(out)]) == 0
+    unfinished = out / "unet-kd-synthetic-derm-s9"
+    unfinished.mkdir()
+    config = (out / "unet-kd-synthetic-derm-s0" / "config.yaml").read_text()
+    (unfinished / "config.yaml").write_text(config.replace("seed: 0", "seed: 9"))
+    return out
+
+
+def test_seeds_of_a_method_make_one_row_with_their_spread(runs: Path, tmp_path: Path) -> None:
+    folders = [runs / f"unet-{m}-synthetic-derm-s{s}" for m, s in
+               (("none", 0), ("kd", 0), ("none", 1), ("kd", 9))]  # fmt: skip
+    files = {kind: tmp_path / f"table.{kind}" for kind in ("md", "tex", "json", "png")}
+    assert run_app(["compare", *map(str, folders), "--markdown", str(files["md"]),
+                    "--latex", str(files["tex"]), "--json", str(files["json"]),
+                    "--plot", str(files["png"])]) == 0  # fmt: skip
+    (table,) = json.loads(files["json"].read_text()).values()
+    teacher, alone, kd = table
+    assert [teacher["method"], alone["method"], kd["method"]] == [
+        "unet (teacher)",
+        "unet",
+        "unet+kd",
+    ]
+    tests = [json.loads((runs / f"unet-none-synthetic-derm-s{s}" / "test_metrics.json")
+                        .read_text())["summary"] for s in (0, 1)]  # fmt: skip
+    dice = [100 * t["mDice"] for t in tests]
+    assert dice[0] != dice[1]  # two seeds, two results: the spread is real
+    assert alone["seeds"] == 2 and alone["mDice"] == pytest.approx(statistics.fmean(dice))
+    assert alone["mDice_std"] == pytest.approx(statistics.stdev(dice))
+    assert alone["mASSD"] == pytest.approx(statistics.fmean(t["mASSD"] for t in tests))
+    assert kd["seeds"] == 1 and "mDice_std" not in kd
+    (finished_kd,) = [r for r in read_runs(folders)[0] if r.cfg.distillers[0].name == "kd"]
+    assert teacher["mDice"] == pytest.approx(100 * finished_kd.test["teachers"][0]["mDice"])
+    # the cost of the model the run built: its checkpoint's weights, counted again
+    from distill.core.engine.saved_run import load_saved_model
+
+    model = load_saved_model(runs / "unet-none-synthetic-derm-s0").model
+    assert alone["params_m"] == pytest.approx(count_parameters(model) / 1e6)
+    assert alone["gmacs"] == pytest.approx(count_macs(model, (32, 32)) / 1e9)
+    assert f"| unet | {alone['mIoU']:.2f} ± {alone['mIoU_std']:.2f} |" in files["md"].read_text()
+    tex = files["tex"].read_text()
+    assert r"\label{tab:synthetic-derm}" in tex and r"unet (teacher) & " in tex
+    assert files["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_unfinished_runs_are_skipped_by_name_and_non_runs_refused(
+    runs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_app(["compare", str(runs / "unet-kd-synthetic-derm-s9"),
+                    str(runs / "unet-none-synthetic-derm-s0")]) == 0  # fmt: skip
+    err = " ".join(capsys.readouterr().err.split())  # rich wraps long paths' lines
+    assert "skipped" in err and "unet-kd-synthetic-derm-s9: no test_metrics.json" in err
+    assert run_app(["compare", str(runs / "unet-kd-synthetic-derm-s9")]) == 2
+    assert "no finished run among the folders given" in capsys.readouterr().err
+    assert run_app(["compare", str(tmp_path)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"'{tmp_path}' is not a run folder: it has no config.yaml" in err
+
+
+def test_the_same_method_with_other_settings_is_told_apart(runs: Path, tmp_path: Path) -> None:
+    other = tmp_path / "wider"
+    assert run_app(["run", *TINY, "--distiller", "none", "--set", "student.base_width=8",
+                    "--out", str(other), "--name", "unet-w8"]) == 0  # fmt: skip
+    out = tmp_path / "table.json"
+    folders = [runs / "unet-none-synthetic-derm-s0", other / "unet-w8"]
+    assert run_app(["compare", *map(str, folders), "--json", str(out)]) == 0
+    (table,) = json.loads(out.read_text()).values()
+    labels = [row["method"] for row in table]
+    assert labels == ["unet (unet-none-synthetic-derm-s0)", "unet (unet-w8)"]
+    assert table[1]["params_m"] > table[0]["params_m"]
