@@ -12,7 +12,7 @@ from rich.table import Table
 from distill.cli.app import app, console, err_console
 from distill.core.errors import ConfigError
 from distill.core.report.compare import (
-    PAPER_COLUMNS,
+    columns_for,
     compare_rows,
     latex_tables,
     markdown_tables,
@@ -33,6 +33,12 @@ def compare_command(
     plot_file: Path | None = typer.Option(
         None, "--plot", metavar="FILE", help="PNG: mDice against GMACs"
     ),
+    reference: str | None = typer.Option(
+        None,
+        "--reference",
+        metavar="METHOD",
+        help="add each method's mDice gain over METHOD and its paired Wilcoxon p-value",
+    ),
 ) -> None:
     """Runs side by side: mean ± std over seeds per method, with parameters and GMACs."""
     runs, skipped = read_runs(run_dirs)
@@ -41,17 +47,18 @@ def compare_command(
     if not runs:
         raise ConfigError("no finished run among the folders given")
     with console.status("counting parameters and GMACs"):
-        tables = compare_rows(runs)
+        tables = compare_rows(runs, reference)
+    columns = columns_for(reference)
     for dataset, rows in tables.items():
         table = Table(title=dataset, caption="test split; mean ± std over seeds")
-        for key, header, *_ in PAPER_COLUMNS:
+        for key, header, *_ in columns:
             table.add_column(header, justify="left" if key == "method" else "right")
         for row in rows:
-            table.add_row(*(format_value(row, key, *rest) for key, _, *rest in PAPER_COLUMNS))
+            table.add_row(*(format_value(row, key, *rest) for key, _, *rest in columns))
         console.print(table)
     writers = [
-        (markdown_file, lambda path: path.write_text(markdown_tables(tables))),
-        (latex_file, lambda path: path.write_text(latex_tables(tables))),
+        (markdown_file, lambda path: path.write_text(markdown_tables(tables, reference))),
+        (latex_file, lambda path: path.write_text(latex_tables(tables, reference))),
         (json_file, lambda path: path.write_text(json.dumps(tables, indent=2) + "\n")),
         (plot_file, lambda path: plot_dice_vs_gmacs(tables, path)),
     ]

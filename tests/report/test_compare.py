@@ -42,7 +42,7 @@ def test_seeds_of_a_method_make_one_row_with_their_spread(runs: Path, tmp_path: 
     files = {kind: tmp_path / f"table.{kind}" for kind in ("md", "tex", "json", "png")}
     assert run_app(["compare", *map(str, folders), "--markdown", str(files["md"]),
                     "--latex", str(files["tex"]), "--json", str(files["json"]),
-                    "--plot", str(files["png"])]) == 0  # fmt: skip
+                    "--plot", str(files["png"]), "--reference", "unet"]) == 0  # fmt: skip
     (table,) = json.loads(files["json"].read_text()).values()
     teacher, alone, kd = table
     assert [teacher["method"], alone["method"], kd["method"]] == [
@@ -66,9 +66,28 @@ def test_seeds_of_a_method_make_one_row_with_their_spread(runs: Path, tmp_path: 
     model = load_saved_model(runs / "unet-none-synthetic-derm-s0").model
     assert alone["params_m"] == pytest.approx(count_parameters(model) / 1e6)
     assert alone["gmacs"] == pytest.approx(count_macs(model, (32, 32)) / 1e9)
-    assert f"| unet | {alone['mIoU']:.2f} ± {alone['mIoU_std']:.2f} |" in files["md"].read_text()
+    markdown = files["md"].read_text()
+    assert f"| unet | {alone['mIoU']:.2f} ± {alone['mIoU_std']:.2f} |" in markdown
+    # against the reference: kd's per-image mDice minus unet's, each averaged over its seeds
+    per_image = {}
+    for name in ("unet-none-synthetic-derm-s0", "unet-none-synthetic-derm-s1",
+                 "unet-kd-synthetic-derm-s0"):  # fmt: skip
+        rows = json.loads((runs / name / "test_metrics.json").read_text())["per_image"]
+        per_image[name] = {row["image_id"]: row["mDice"] for row in rows}
+    images = sorted(per_image["unet-kd-synthetic-derm-s0"])
+    unet = [(per_image["unet-none-synthetic-derm-s0"][i]
+             + per_image["unet-none-synthetic-derm-s1"][i]) / 2 for i in images]  # fmt: skip
+    gains = [
+        per_image["unet-kd-synthetic-derm-s0"][i] - u for i, u in zip(images, unet, strict=True)
+    ]
+    assert kd["delta_mDice"] == pytest.approx(100 * statistics.fmean(gains))
+    assert kd["paired_images"] == 4 and 0 < kd["p_mDice"] <= 1
+    assert "delta_mDice" not in alone and "delta_mDice" not in teacher
+    assert "| ΔmDice vs unet | p (Wilcoxon) |" in markdown
     tex = files["tex"].read_text()
     assert r"\label{tab:synthetic-derm}" in tex and r"unet (teacher) & " in tex
+    assert r"$\Delta$mDice vs unet & p (Wilcoxon) \\" in tex
+    assert f"{kd['delta_mDice']:.2f} & {kd['p_text']}".replace("<", r"\textless{}") in tex
     assert files["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -81,6 +100,9 @@ def test_unfinished_runs_are_skipped_by_name_and_non_runs_refused(
     assert "skipped" in err and "unet-kd-synthetic-derm-s9: no test_metrics.json" in err
     assert run_app(["compare", str(runs / "unet-kd-synthetic-derm-s9")]) == 2
     assert "no finished run among the folders given" in capsys.readouterr().err
+    finished = str(runs / "unet-none-synthetic-derm-s0")
+    assert run_app(["compare", finished, "--reference", "nosuch"]) == 2
+    assert "--reference nosuch: no such method; methods: unet" in capsys.readouterr().err
     assert run_app(["compare", str(tmp_path)]) == 2
     err = " ".join(capsys.readouterr().err.split())
     assert f"'{tmp_path}' is not a run folder: it has no config.yaml" in err

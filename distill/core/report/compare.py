@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from distill.core.config import RunConfig
-from distill.core.errors import DataError
+from distill.core.errors import ConfigError, DataError
 
 TEST_FILE = "test_metrics.json"
 METRICS = ("mIoU", "mDice", "mASSD")
@@ -83,71 +83,122 @@ def seed_row(label: str, results: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return row
 
 
-def compare_rows(runs: Sequence[FinishedRun]) -> dict[str, list[dict[str, Any]]]:
-    """Per dataset: its teachers' rows, then one row per method, in the order first given."""
-    from distill.core.profile import model_cost
-
-    methods: dict[str, dict[str, list[FinishedRun]]] = {}
+def group_methods(runs: Sequence[FinishedRun]) -> dict[str, dict[str, list[FinishedRun]]]:
+    """dataset -> method label -> its runs (one per seed), in the order first given. The
+    same method with other settings gets its first run's folder name after its label."""
+    found: dict[str, dict[str, list[FinishedRun]]] = {}
     for run in runs:
         key = json.dumps(run.cfg.model_dump(mode="json", exclude=set(NOT_THE_METHOD)),
                          sort_keys=True)  # fmt: skip
-        methods.setdefault(run.cfg.data.dataset.name, {}).setdefault(key, []).append(run)
-    tables = {}
-    for dataset, groups in methods.items():
-        teachers: dict[str, dict[int, dict[str, Any]]] = {}
-        rows = []
+        found.setdefault(run.cfg.data.dataset.name, {}).setdefault(key, []).append(run)
+    grouped = {}
+    for dataset, groups in found.items():
         labels = [method_label(group[0].cfg) for group in groups.values()]
-        for label, group in zip(labels, groups.values(), strict=True):
+        grouped[dataset] = {
+            (f"{label} ({group[0].path.name})" if labels.count(label) > 1 else label): group
+            for label, group in zip(labels, groups.values(), strict=True)
+        }
+    return grouped
+
+
+def compare_rows(runs: Sequence[FinishedRun], reference: str | None = None,
+                 ) -> dict[str, list[dict[str, Any]]]:  # fmt: skip
+    """Per dataset: its teachers' rows, then one row per method, in the order first given.
+    With a ``reference`` method, each other method's row also holds its mDice gain over it
+    (points) and the paired Wilcoxon p-value over the test images."""
+    from distill.core.profile import model_cost
+
+    tables = {}
+    grouped = group_methods(runs)
+    if reference is not None and not any(reference in groups for groups in grouped.values()):
+        known = sorted({label for groups in grouped.values() for label in groups})
+        raise ConfigError(f"--reference {reference}: no such method; methods: {', '.join(known)}")
+    for dataset, groups in grouped.items():
+        rows = []
+        for label, group in groups.items():
             first = group[0]
-            if labels.count(label) > 1:  # the same method with other settings: say which
-                label = f"{label} ({first.path.name})"
             row = seed_row(label, [run.test["summary"] for run in group])
-            size = tuple(first.cfg.data.size)
             student = first.cfg.student.model_dump(mode="json")
+            size = tuple(first.cfg.data.size)
             row["params_m"], row["gmacs"] = model_cost("student", student, first.num_classes, size)
             rows.append(row)
-            for run in group:
-                for comp, result in zip(run.cfg.teachers, run.test.get("teachers", []),
-                                        strict=False):  # fmt: skip
-                    # one teacher: same config, recipe and data; trained once per seed
-                    teacher = json.dumps([comp.model_dump(mode="json"), run.cfg.data.size,
-                                          run.cfg.teacher_train.model_dump(mode="json"),
-                                          run.cfg.data.dataset.model_dump(mode="json")])  # fmt: skip
-                    teachers.setdefault(teacher, {})[run.cfg.seed] = result
-        teacher_rows = []
-        for teacher, per_seed in teachers.items():
-            comp, size, _, _ = json.loads(teacher)
-            row = seed_row(f"{comp['name']} (teacher)", list(per_seed.values()))
-            classes = groups[next(iter(groups))][0].num_classes
-            row["params_m"], row["gmacs"] = model_cost("teacher", comp, classes, tuple(size))
-            teacher_rows.append(row)
-        tables[dataset] = teacher_rows + rows
+        if reference in groups:
+            add_paired_tests(rows, groups, reference)
+        tables[dataset] = teacher_rows(groups) + rows
     return tables
+
+
+def teacher_rows(groups: dict[str, list[FinishedRun]]) -> list[dict[str, Any]]:
+    """A row per teacher: the same config, recipe and data, its test scores once per seed."""
+    from distill.core.profile import model_cost
+
+    teachers: dict[str, dict[int, dict[str, Any]]] = {}
+    for run in (run for group in groups.values() for run in group):
+        for comp, result in zip(run.cfg.teachers, run.test.get("teachers", []), strict=False):
+            teacher = json.dumps([comp.model_dump(mode="json"), run.cfg.data.size,
+                                  run.cfg.teacher_train.model_dump(mode="json"),
+                                  run.cfg.data.dataset.model_dump(mode="json")])  # fmt: skip
+            teachers.setdefault(teacher, {})[run.cfg.seed] = result
+    rows = []
+    classes = next(iter(groups.values()))[0].num_classes
+    for teacher, per_seed in teachers.items():
+        comp, size, _, _ = json.loads(teacher)
+        row = seed_row(f"{comp['name']} (teacher)", list(per_seed.values()))
+        row["params_m"], row["gmacs"] = model_cost("teacher", comp, classes, tuple(size))
+        rows.append(row)
+    return rows
+
+
+def add_paired_tests(rows: list[dict[str, Any]], groups: dict[str, list[FinishedRun]],
+                     reference: str) -> None:  # fmt: skip
+    from distill.core.metrics.paired import format_p, per_image_scores, wilcoxon_paired
+
+    def scores(label: str) -> dict[str, float]:
+        return per_image_scores((run.test["per_image"] for run in groups[label]), "mDice")
+
+    base = scores(reference)
+    for row in rows:
+        if row["method"] == reference:
+            continue
+        result = wilcoxon_paired(scores(row["method"]), base)
+        if result is not None:
+            row.update(delta_mDice=100 * result.delta, p_mDice=result.p,
+                       p_text=format_p(result.p), paired_images=result.images)  # fmt: skip
+
+
+def columns_for(reference: str | None) -> list[tuple]:
+    """The paper's columns, and with a reference the gain over it and its p-value."""
+    if reference is None:
+        return PAPER_COLUMNS
+    return [*PAPER_COLUMNS, ("delta_mDice", f"ΔmDice vs {reference}", 2),
+            ("p_text", "p (Wilcoxon)")]  # fmt: skip
 
 
 def is_teacher(row: dict[str, Any]) -> bool:
     return row["method"].endswith("(teacher)")
 
 
-def markdown_tables(tables: dict[str, list[dict[str, Any]]]) -> str:
+def markdown_tables(tables: dict[str, list[dict[str, Any]]], reference: str | None = None) -> str:
     from distill.core.report.tables import markdown_table
 
-    parts = [
-        f"## {dataset}\n\n{markdown_table(rows, PAPER_COLUMNS)}" for dataset, rows in tables.items()
-    ]
+    columns = columns_for(reference)
+    parts = [f"## {dataset}\n\n{markdown_table(rows, columns)}" for dataset, rows in tables.items()]
     return "\n".join(parts)
 
 
-def latex_tables(tables: dict[str, list[dict[str, Any]]]) -> str:
+def latex_tables(tables: dict[str, list[dict[str, Any]]], reference: str | None = None) -> str:
     """One booktabs table per dataset: teachers ruled off, the best student in bold."""
     from distill.core.report.latex import latex_table
 
     parts = ["% distill compare; needs \\usepackage{booktabs}", ""]
     for dataset, rows in tables.items():
         parts.append(latex_table(
-            rows, PAPER_COLUMNS, label=f"tab:{dataset}",
+            rows, columns_for(reference), label=f"tab:{dataset}",
             caption=f"{dataset}, test split: mean ± std over seeds; mASSD in pixels; GMACs "
-                    "at the training size, batch 1. Bold: the best student.",
+                    "at the training size, batch 1. Bold: the best student." + (
+                        f" ΔmDice: points over {reference}; p: two-sided Wilcoxon signed-rank "
+                        "test over the test images' mDice, each averaged over seeds."
+                        if reference else ""),
             best=BEST, ranked=lambda row: not is_teacher(row), group=is_teacher,
         ))  # fmt: skip
     return "\n".join(parts)

@@ -27,6 +27,9 @@ SPECIAL = {
     "~": r"\textasciitilde{}",
     "^": r"\textasciicircum{}",
     "±": r"$\pm$",
+    "Δ": r"$\Delta$",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
 }
 
 
