@@ -207,6 +207,7 @@ def gain_table(rows: list[dict[str, Any]], dataset: str, methods: list[str],
             continue
         gain, gain_std = aggregate([seeds[s] - alone[s] for s in paired], 100.0)
         row = {"method": label, "gain": gain, "gain_std": gain_std, "seeds": len(paired)}
+        row.update(paired_test(ok, label, paired))
         headroom = [room[s] for s in paired if s in room]
         if len(headroom) == len(paired):
             row["room"] = statistics.fmean(headroom) * 100.0
@@ -214,6 +215,24 @@ def gain_table(rows: list[dict[str, Any]], dataset: str, methods: list[str],
                 row["closed"] = 100.0 * gain / row["room"]
         table.append({k: v for k, v in row.items() if v is not None})
     return table, (statistics.fmean(room.values()) * 100.0 if room else None)
+
+
+def paired_test(rows: list[dict[str, Any]], label: str, seeds: list[int]) -> dict[str, Any]:
+    """Wilcoxon signed-rank of ``label`` against mpdnet over the test images, each image's
+    mDice averaged over the paired seeds; empty for rows from before per-image scores."""
+    from distill.core.metrics.paired import format_p, per_image_scores, wilcoxon_paired
+
+    def scores(method: str) -> dict[str, float] | None:
+        runs = [r for r in rows if r["method"] == method and r["seed"] in seeds]
+        if not all("per_image_mDice" in r for r in runs):
+            return None
+        return per_image_scores([[{"image_id": i, "mDice": v} for i, v in
+                                  r["per_image_mDice"].items()] for r in runs], "mDice")  # fmt: skip
+
+    method, alone = scores(label), scores("mpdnet")
+    result = wilcoxon_paired(method, alone) if method and alone else None
+    return {} if result is None else {"p": result.p, "p_text": format_p(result.p),
+                                      "images": result.images}  # fmt: skip
 
 
 def gain_section(table: list[dict[str, Any]], room: float | None) -> list[str]:
@@ -224,11 +243,16 @@ def gain_section(table: list[dict[str, Any]], room: float | None) -> list[str]:
     columns = [("method", "Method"), ("gain", "mDice gain over mpdnet (points)", 2),
                ("room", "teacher - mpdnet (points)", 2), ("closed", "share of that room (%)", 0),
                ("seeds", "paired seeds")]  # fmt: skip
+    if any("p_text" in row for row in table):
+        columns += [("p_text", "p (Wilcoxon)"), ("images", "test images")]
     note = (
         "Distillation gain: per seed, the method's test mDice minus mpdnet's on the same split "
         "(mean ± std of those differences); the room is the best teacher's mDice minus "
         "mpdnet's, what a student that matched its teacher would gain."
     )
+    if any("p_text" in row for row in table):
+        note += (" p: two-sided Wilcoxon signed-rank test of the method against mpdnet over "
+                 "the test images, each image's mDice averaged over the paired seeds.")  # fmt: skip
     if room is not None:
         note += f" Mean room {room:.2f} points" + (
             f": a 1-point gain is {100.0 / room:.0f}% of it." if room > 0 else "."

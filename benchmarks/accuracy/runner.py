@@ -42,6 +42,17 @@ def time_phases(run_dir: Path) -> dict[str, float]:
     return {k: round(v, 2) for k, v in phases.items()}
 
 
+def per_image_dice(run_dir: Path) -> dict[str, float]:
+    """Each test image's mDice, kept in the row so that the report can pair two methods
+    image by image (a paired test) after the run folders are gone."""
+    import json
+
+    from distill.core.report.compare import TEST_FILE
+
+    test = json.loads((Path(run_dir) / TEST_FILE).read_text())
+    return {row["image_id"]: round(row["mDice"], 5) for row in test["per_image"]}
+
+
 def run_one(dataset: str, seed: int, method: Method, budget: Budget, work: Path,
             gpu_share: float | None = None, silent: bool = False) -> dict[str, Any]:  # fmt: skip
     """Train and test one (dataset, seed, method); failures become a row with the error.
@@ -76,6 +87,7 @@ def run_one(dataset: str, seed: int, method: Method, budget: Budget, work: Path,
             {k: t[k] for k in ("name", "mIoU", "mDice", "mASSD")} for t in result.teacher_test
         ]
         row["phases"] = time_phases(result.run_dir)
+        row["per_image_mDice"] = per_image_dice(result.run_dir)
     except Interrupted:
         raise  # Ctrl-C / SIGTERM stops the suite; finished rows are already saved
     except Exception as err:  # one broken method must not lose the other rows

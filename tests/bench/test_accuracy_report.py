@@ -36,6 +36,32 @@ def test_gain_table_pairs_each_method_with_mpdnet_on_the_same_seed() -> None:
     assert gain_table(rows[:2], "d", ["mpdnet"]) == ([], None)
 
 
+def test_the_gain_table_tests_each_method_against_mpdnet_image_by_image() -> None:
+    """Six test images, each better with kd once averaged over the paired seeds 0 and 1
+    (seed 2 has no mpdnet partner): the exact two-sided p is 2 / 2^6."""
+    from benchmarks.accuracy.report import gain_section, gain_table
+
+    def row(method: str, seed: int, per_image: list[float]) -> dict:
+        scores = {f"img{i}": v for i, v in enumerate(per_image)}
+        return {"dataset": "d", "seed": seed, "method": method, "mDice": 0.5,
+                "per_image_mDice": scores}  # fmt: skip
+
+    rows = [
+        row("mpdnet", 0, [0.5] * 6),
+        row("mpdnet", 1, [0.7] * 6),
+        row("mpdnet+kd", 0, [0.51, 0.52, 0.53, 0.54, 0.55, 0.56]),
+        row("mpdnet+kd", 1, [0.71, 0.72, 0.73, 0.74, 0.75, 0.76]),
+        row("mpdnet+kd", 2, [0.0] * 6),  # would make kd worse, were it paired
+    ]
+    (kd,), _ = gain_table(rows, "d", ["mpdnet", "mpdnet+kd"])
+    assert kd["p"] == pytest.approx(2 / 64) and kd["images"] == 6 and kd["p_text"] == "0.031"
+    text = "\n".join(gain_section([kd], None))
+    assert "| p (Wilcoxon) | test images |" in text and "| 0.031 | 6 |" in text
+    older = [{k: v for k, v in r.items() if k != "per_image_mDice"} for r in rows]
+    (kd,), _ = gain_table(older, "d", ["mpdnet", "mpdnet+kd"])  # rows from before: no test
+    assert "p" not in kd and "p (Wilcoxon)" not in "\n".join(gain_section([kd], None))
+
+
 def test_a_cut_off_report_prices_what_is_left_by_the_runs_that_finished() -> None:
     from benchmarks.accuracy.report import time_left
 

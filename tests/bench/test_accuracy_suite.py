@@ -46,6 +46,7 @@ def test_accuracy_suite_writes_the_table_and_resumes(tmp_path: Path) -> None:
     (run,) = data["runs"]
     phases = run["phases"]
     assert all(phases[p] > 0 for p in runner.PHASES)
+    assert sorted(run["per_image_mDice"]) == ["test_00000", "test_00001"]  # for paired tests
     assert sum(phases.values()) < run["seconds"]  # the rest: setup, test, writing
     assert "## Where the time went" in markdown and "| mpdnet+kd | 1 |" in markdown
     assert len((work / "rows.jsonl").read_text().splitlines()) == 1
