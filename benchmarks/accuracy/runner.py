@@ -47,7 +47,7 @@ def per_image_dice(run_dir: Path) -> dict[str, float]:
     image by image (a paired test) after the run folders are gone."""
     import json
 
-    from distill.core.report.compare import TEST_FILE
+    from distill.core.engine.experiment import TEST_FILE
 
     test = json.loads((Path(run_dir) / TEST_FILE).read_text())
     return {row["image_id"]: round(row["mDice"], 5) for row in test["per_image"]}

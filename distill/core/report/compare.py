@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from distill.core.config import RunConfig
+from distill.core.engine.experiment import TEST_FILE, load_run_config
 from distill.core.errors import ConfigError, DataError
 
-TEST_FILE = "test_metrics.json"
 METRICS = ("mIoU", "mDice", "mASSD")
 PERCENT = ("mIoU", "mDice")  # shown x100, as papers print them
 # (row key, header, decimals): the table of the paper, shared by every writer
@@ -48,8 +48,6 @@ class FinishedRun:
 def read_runs(folders: Iterable[Path]) -> tuple[list[FinishedRun], list[str]]:
     """The finished runs among ``folders``, and a note for each one skipped (unfinished):
     a glob like ``runs/*`` may catch a run still going."""
-    from distill.core.engine.experiment import load_run_config
-
     runs, skipped = [], []
     for folder in map(Path, folders):
         cfg = load_run_config(folder)  # names a folder that is not a run
