@@ -130,8 +130,10 @@ def summarise(runs: list[dict[str, Any]], label: str) -> dict[str, Any]:
     return row
 
 
-def target_checks(table: list[dict[str, Any]], dataset: str) -> list[dict[str, Any]]:
-    """mpdnet+dual >= mpdnet + 1 mDice point and >= the U-Net reference, at <= 1/3 its MACs."""
+def target_checks(table: list[dict[str, Any]], dataset: str,
+                  gains: list[dict[str, Any]] = ()) -> list[dict[str, Any]]:  # fmt: skip
+    """mpdnet+dual >= mpdnet + 1 mDice point and >= the U-Net reference, at <= 1/3 its MACs.
+    ``gains`` (the gain table) adds the paired test's p to the first check's detail."""
     from benchmarks.accuracy.grid import UNET_REFERENCE
 
     by = {r["method"]: r for r in table}
@@ -148,8 +150,11 @@ def target_checks(table: list[dict[str, Any]], dataset: str) -> list[dict[str, A
         add(f"{UNET_REFERENCE} mDice within {low}-{high} (calibration)",
             low <= unet["mDice"] <= high, f"{unet['mDice']:.2f}", "calibration")  # fmt: skip
     if dual and alone:
+        paired = next((g for g in gains if g["method"] == "mpdnet+dual" and "p" in g), None)
+        test = (f"; paired over {paired['images']} test images, Wilcoxon p = {paired['p_text']}"
+                if paired else "")  # fmt: skip
         add("mpdnet+dual >= mpdnet alone + 1 mDice point", dual["mDice"] >= alone["mDice"] + 1,
-            f"{dual['mDice']:.2f} vs {alone['mDice']:.2f}")  # fmt: skip
+            f"{dual['mDice']:.2f} vs {alone['mDice']:.2f}{test}")  # fmt: skip
     tuned = [r for r in table if r["method"].split("@")[0] == "mpdnet+dual" and "val_mDice" in r]
     if alone and len(tuned) > 1:  # variants ran: pick one on validation, judge it on test
         most = max(r["seeds"] for r in tuned)
@@ -342,7 +347,7 @@ def write_report(rows: list[dict[str, Any]], settings: dict[str, Any], out: Path
         size = settings["sizes"][dataset]
         tables[dataset] = table_rows(rows, dataset, size, settings["methods"], budget["teachers"])
         gains[dataset] = gain_table(rows, dataset, settings["methods"])
-        checks += target_checks(tables[dataset], dataset)
+        checks += target_checks(tables[dataset], dataset, gains[dataset][0])
     errors = [r for r in rows if "error" in r]
     expected = len(settings["datasets"]) * settings["seeds"] * len(settings["methods"])
     done = len(rows) - len(errors)

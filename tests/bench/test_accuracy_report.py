@@ -57,6 +57,14 @@ def test_the_gain_table_tests_each_method_against_mpdnet_image_by_image() -> Non
     assert kd["p"] == pytest.approx(2 / 64) and kd["images"] == 6 and kd["p_text"] == "0.031"
     text = "\n".join(gain_section([kd], None))
     assert "| p (Wilcoxon) | test images |" in text and "| 0.031 | 6 |" in text
+    from benchmarks.accuracy.report import target_checks
+
+    table = [{"method": m, "mDice": d} for m, d in (("mpdnet+dual", 51.0), ("mpdnet", 50.0))]
+    dual = {**kd, "method": "mpdnet+dual"}
+    (check,) = target_checks(table, "isic2017-cc0", [dual])
+    assert check["pass"] and check["detail"] == (
+        "51.00 vs 50.00; paired over 6 test images, Wilcoxon p = 0.031"
+    )
     older = [{k: v for k, v in r.items() if k != "per_image_mDice"} for r in rows]
     (kd,), _ = gain_table(older, "d", ["mpdnet", "mpdnet+kd"])  # rows from before: no test
     assert "p" not in kd and "p (Wilcoxon)" not in "\n".join(gain_section([kd], None))
