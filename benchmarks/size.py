@@ -162,6 +162,28 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def latex(result: dict[str, Any]) -> str:
+    """size.tex: the table for a paper, teachers then students, each by parameters."""
+    from distill.core.report.latex import latex_table
+
+    sizes = result["sizes"]
+    rows = []
+    for r in sorted((r for r in result["rows"] if "params" in r),
+                    key=lambda r: (r["kind"] != "teacher", r["params_m"])):  # fmt: skip
+        pub = r["published_params_m"]
+        row = {"kind": r["kind"], "name": r["name"], "params_m": r["params_m"], "published": pub,
+               "diff": 100 * (r["params_m"] - pub) / pub if pub else None}  # fmt: skip
+        rows.append(row | {f"gmacs_{s}": r["gmacs"].get(str(s)) for s in sizes})
+    columns = [("kind", "Kind"), ("name", "Model"), ("params_m", "Params (M)", 2),
+               ("published", "Published (M)", 2), ("diff", "Diff. (%)", 1),
+               *[(f"gmacs_{s}", f"GMACs @{s}", 2) for s in sizes]]  # fmt: skip
+    caption = (f"Parameters and multiply-accumulates (FlopCounterMode / 2, batch 1) with "
+               f"{result['num_classes']} output classes; published counts are the papers'.")  # fmt: skip
+    table = latex_table(rows, columns, caption=caption, label="tab:size",
+                        group=lambda row: row["kind"])  # fmt: skip
+    return f"% {result['env']['command']}; needs \\usepackage{{booktabs}}\n\n{table}"
+
+
 def plot(result: dict[str, Any], path: Path) -> None:
     """GMACs vs parameters, log axes, one labelled point per model, families coloured."""
     import matplotlib
@@ -291,10 +313,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "size.json").write_text(json.dumps(result, indent=2) + "\n")
     (args.out / "size.md").write_text(markdown(result))
+    (args.out / "size.tex").write_text(latex(result))
     plot(result, args.out / "size.png")
     for line in check_lines(result["checks"]):
         print(line)
-    print(f"wrote {args.out}/size.{{json,md,png}} in {result['seconds']:.0f} s")
+    print(f"wrote {args.out}/size.{{json,md,tex,png}} in {result['seconds']:.0f} s")
     return result
 
 

@@ -34,3 +34,8 @@ def test_size_suite_counts_and_checks_targets(tmp_path: Path) -> None:
     assert missed["mpdnet has fewer params than student medt"] is False
     assert missed["mpdnet params <= 5M"] is False
     assert_environment(data["env"], markdown, "size")
+    # the paper's version: teachers none here, students by parameters, MedT's 96 missing
+    tex = (tmp_path / "size.tex").read_text().splitlines()
+    body = [line for line in tex if line.startswith("student &")]
+    assert [line.split(" & ")[1] for line in body] == ["mpdnet", "medt", "unext"]
+    assert body[1].endswith(" & --" + r" \\") and r"\label{tab:size}" in tex

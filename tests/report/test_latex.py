@@ -76,3 +76,10 @@ def test_bad_best_columns_are_named() -> None:
 def test_escaped_text_reads_back_unchanged(text: str) -> None:
     # pylatexenc prints \textasciicircum as the modifier letter; LaTeX prints a caret
     assert as_text(escape(text)).replace("\N{MODIFIER LETTER CIRCUMFLEX ACCENT}", "^") == text
+
+
+def test_a_negative_that_rounds_to_zero_prints_as_zero() -> None:
+    """A published count 0.04% above ours is a difference of 0.0, not -0.0."""
+    latex = latex_table([{"name": "unet", "diff": -0.04}, {"name": "x", "diff": -0.06}],
+                        ["name", ("diff", "diff (%)", 1)])  # fmt: skip
+    assert r"unet & 0.0 \\" in latex and r"x & -0.1 \\" in latex

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
-from distill.core.report.tables import ColumnSpec, column_specs, is_number
+from distill.core.report.tables import ColumnSpec, column_specs, fixed, is_number
 
 Better = Literal["max", "min"]
 Row = Mapping[str, Any]
@@ -110,7 +110,7 @@ def _cell(row: Row, key: str, decimals: int, winner: float | None) -> str:
     std = row.get(f"{key}_std")
     if isinstance(value, int) and std is None:
         return str(value)  # counts stay counts
-    text = f"{value:.{decimals}f}"
+    text = fixed(value, decimals)
     bold = winner is not None and round(value, decimals) == winner
     if std is None:
         return rf"\textbf{{{text}}}" if bold else text

@@ -47,6 +47,12 @@ SUMMARY_TO_CLASS = {
 }
 
 
+def fixed(value: float, decimals: int) -> str:
+    """``value`` to ``decimals`` places, without the '-' of a negative that rounds to zero."""
+    text = f"{value:.{decimals}f}"
+    return text.lstrip("-") if float(text) == 0 else text
+
+
 def format_value(row: Mapping[str, Any], key: str, decimals: int = 4) -> str:
     """``mean ± std`` when ``<key>_std`` is in the row, the bare value otherwise."""
     value = row.get(key)
@@ -56,7 +62,7 @@ def format_value(row: Mapping[str, Any], key: str, decimals: int = 4) -> str:
         return str(value)
     if isinstance(value, int) and f"{key}_std" not in row:
         return str(value)  # counts stay counts
-    text = f"{value:.{decimals}f}"
+    text = fixed(value, decimals)
     std = row.get(f"{key}_std")
     return f"{text} ± {std:.{decimals}f}" if isinstance(std, (int, float)) else text
 
