@@ -117,5 +117,18 @@ def test_the_same_method_with_other_settings_is_told_apart(runs: Path, tmp_path:
     assert run_app(["compare", *map(str, folders), "--json", str(out)]) == 0
     (table,) = json.loads(out.read_text()).values()
     labels = [row["method"] for row in table]
-    assert labels == ["unet (unet-none-synthetic-derm-s0)", "unet (unet-w8)"]
+    assert labels == ["unet (student.base_width=4)", "unet (student.base_width=8)"]
     assert table[1]["params_m"] > table[0]["params_m"]
+
+
+def test_settings_that_differ_name_a_method_else_its_folder_does() -> None:
+    from types import SimpleNamespace
+
+    from distill.core.report.compare import differences, flatten
+
+    a = flatten({"student": {"name": "unet", "base_width": 4}, "train": {"lr": 0.1}})
+    b = flatten({"student": {"name": "unet", "base_width": 8}, "train": {"lr": 0.2}})
+    assert a == {"student.name": "unet", "student.base_width": 4, "train.lr": 0.1}
+    run = SimpleNamespace(path=Path("runs/unet-a"))
+    assert differences(a, [a, b], run) == "student.base_width=4, train.lr=0.1"
+    assert differences(a, [a, b], run, most=1) == "unet-a"  # too many to read: the folder

@@ -83,7 +83,7 @@ def seed_row(label: str, results: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 def group_methods(runs: Sequence[FinishedRun]) -> dict[str, dict[str, list[FinishedRun]]]:
     """dataset -> method label -> its runs (one per seed), in the order first given. The
-    same method with other settings gets its first run's folder name after its label."""
+    same method with other settings is told apart by the settings that differ."""
     found: dict[str, dict[str, list[FinishedRun]]] = {}
     for run in runs:
         key = json.dumps(run.cfg.model_dump(mode="json", exclude=set(NOT_THE_METHOD)),
@@ -92,11 +92,35 @@ def group_methods(runs: Sequence[FinishedRun]) -> dict[str, dict[str, list[Finis
     grouped = {}
     for dataset, groups in found.items():
         labels = [method_label(group[0].cfg) for group in groups.values()]
-        grouped[dataset] = {
-            (f"{label} ({group[0].path.name})" if labels.count(label) > 1 else label): group
-            for label, group in zip(labels, groups.values(), strict=True)
-        }
+        settings = [flatten(json.loads(key)) for key in groups]
+        named = {}
+        for label, setting, group in zip(labels, settings, groups.values(), strict=True):
+            same = [other for other, name in zip(settings, labels, strict=True) if name == label]
+            named[f"{label} ({differences(setting, same, group[0])})" if len(same) > 1
+                  else label] = group  # fmt: skip
+        grouped[dataset] = named
     return grouped
+
+
+def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
+    """{"student": {"base_width": 32}} -> {"student.base_width": 32}; lists stay values."""
+    if not isinstance(tree, dict):
+        return {prefix: tree}
+    flat: dict[str, Any] = {}
+    for key, value in tree.items():
+        flat.update(flatten(value, f"{prefix}.{key}" if prefix else key))
+    return flat
+
+
+def differences(setting: dict[str, Any], alike: list[dict[str, Any]], run: FinishedRun,
+                most: int = 3) -> str:  # fmt: skip
+    """What sets this method apart from the others of its label, as PATH=VALUE (at most
+    ``most``; beyond that its first run's folder name says more)."""
+    paths = [path for path in setting
+             if any(other.get(path) != setting[path] for other in alike)]  # fmt: skip
+    if not paths or len(paths) > most:
+        return run.path.name
+    return ", ".join(f"{path}={json.dumps(setting[path])}" for path in paths)
 
 
 def compare_rows(runs: Sequence[FinishedRun], reference: str | None = None,
