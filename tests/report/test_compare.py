@@ -132,3 +132,18 @@ def test_settings_that_differ_name_a_method_else_its_folder_does() -> None:
     run = SimpleNamespace(path=Path("runs/unet-a"))
     assert differences(a, [a, b], run) == "student.base_width=4, train.lr=0.1"
     assert differences(a, [a, b], run, most=1) == "unet-a"  # too many to read: the folder
+
+
+def test_each_dataset_gets_its_own_table(runs: Path, tmp_path: Path) -> None:
+    pap = tmp_path / "pap"
+    assert run_app(["run", *TINY, "--distiller", "none", "--dataset", "synthetic-pap",
+                    "--out", str(pap), "--name", "unet-pap"]) == 0  # fmt: skip
+    out = tmp_path / "tables.json"
+    folders = [runs / "unet-none-synthetic-derm-s0", pap / "unet-pap"]
+    assert run_app(["compare", *map(str, folders), "--json", str(out),
+                    "--plot", str(tmp_path / "plot.png")]) == 0  # fmt: skip
+    tables = json.loads(out.read_text())
+    assert list(tables) == ["synthetic-derm", "synthetic-pap"]
+    assert [[row["method"] for row in rows] for rows in tables.values()] == [["unet"], ["unet"]]
+    # three classes on the Pap set: the same unet has a wider head than on the binary set
+    assert tables["synthetic-pap"][0]["params_m"] > tables["synthetic-derm"][0]["params_m"]
