@@ -25,11 +25,15 @@ from distill.core.report.tables import format_value
 @app.command("compare")
 def compare_command(
     run_dirs: list[Path] = typer.Argument(..., metavar="RUN_DIR...", help="run folders"),
-    markdown_file: Path | None = typer.Option(None, "--markdown", metavar="FILE"),
+    markdown_file: Path | None = typer.Option(
+        None, "--markdown", metavar="FILE", help="the tables as Markdown"
+    ),
     latex_file: Path | None = typer.Option(
         None, "--latex", metavar="FILE", help="booktabs tables for a paper"
     ),
-    json_file: Path | None = typer.Option(None, "--json", metavar="FILE"),
+    json_file: Path | None = typer.Option(
+        None, "--json", metavar="FILE", help="the rows, every value unrounded"
+    ),
     plot_file: Path | None = typer.Option(
         None, "--plot", metavar="FILE", help="PNG: mDice against GMACs"
     ),
