@@ -24,7 +24,7 @@ from distill.core.report.tables import format_value
 
 @app.command("compare")
 def compare_command(
-    run_dirs: list[Path] = typer.Argument(..., metavar="RUN_DIR...", help="run folders"),
+    run_dirs: list[Path] = typer.Argument(..., metavar="RUN_DIR", help="run folders"),
     markdown_file: Path | None = typer.Option(
         None, "--markdown", metavar="FILE", help="the tables as Markdown"
     ),
