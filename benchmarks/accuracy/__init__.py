@@ -13,6 +13,7 @@ a rerun with the same settings skips runs already done. Writes
 benchmarks/results/accuracy/accuracy.{json,md,tex,png} (the .tex: the tables for a paper).
 
 The modules: ``grid`` (what a table cell is), ``schedule`` (the order runs start in),
-``runner`` (training cells, in parallel on a GPU), ``report`` (tables, checks, plots),
-``cost`` (pricing a grid before a lease), ``cli`` (the command).
+``runner`` (training cells, in parallel on a GPU), ``results`` (the finished rows),
+``report`` (tables and checks), ``gains`` (what distillation bought), ``plots``, ``cost``
+(pricing a grid before a lease), ``cli`` (the command).
 """

@@ -22,7 +22,7 @@ from benchmarks.accuracy.grid import (
     parse_variant,
     run_config,
 )
-from benchmarks.accuracy.report import Results
+from benchmarks.accuracy.results import Results
 from benchmarks.accuracy.runner import REPO, execute
 
 OUT = REPO / "benchmarks" / "results" / "accuracy"

@@ -153,3 +153,16 @@ def batch_pieces(batch: int, most: int | None) -> int:
     if not most or batch <= most:
         return 1
     return next(n for n in range(-(-batch // most), batch + 1) if batch % n == 0)
+
+
+def paper_order(methods: list[str]) -> list[str]:
+    """Baselines, mpdnet, the classic distillers, mpd, dual; a variant (BASE@NAME) right
+    after its base."""
+
+    def key(label: str) -> tuple:
+        base = label.split("@")[0]
+        anchor = methods.index(base) if base in methods else methods.index(label)
+        return (base.startswith("mpdnet"), base == "mpdnet+mpd", base == "mpdnet+dual",
+                anchor, "@" in label, methods.index(label))  # fmt: skip
+
+    return sorted(methods, key=key)

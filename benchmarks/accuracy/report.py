@@ -1,70 +1,26 @@
-"""The accuracy suite's output: mean ± std over seeds in the paper's layout (rows: methods;
-columns: mIoU, mDice, mASSD, Params(M), GMACs), the targets as PASS/FAIL, mDice vs GMACs."""
+"""The accuracy suite's report: mean ± std over seeds in the paper's layout (rows: methods;
+columns: mIoU, mDice, mASSD, Params(M), GMACs), the targets as PASS/FAIL, where the time
+went, as Markdown, LaTeX and JSON beside the plot."""
 
 from __future__ import annotations
 
 import json
 import statistics
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from benchmarks.accuracy.gains import gain_section, gain_table
+from benchmarks.accuracy.grid import paper_order
+from benchmarks.accuracy.plots import plot
 from distill.core.profile import model_cost
 from distill.core.report.compare import BEST, PAPER_COLUMNS, is_teacher, seed_row
 
 if TYPE_CHECKING:
-    from benchmarks.accuracy.grid import Method
+    pass
 
 REAL_DATASETS = ("isic2017", "isic2017-cc0")
 CALIBRATION = (75, 92)  # a U-Net's mDice (%) on a synthetic set: neither trivial nor hopeless
 COLUMNS = PAPER_COLUMNS
-
-
-class Results:
-    """Finished rows, appended to a JSON-lines file in the work folder (resumable), with the
-    Markdown/JSON/PNG report rewritten after each one."""
-
-    def __init__(self, work: Path, out: Path, settings: dict[str, Any], fresh: bool) -> None:
-        self.path = work / "rows.jsonl"
-        self.out, self.settings = out, settings
-        if fresh and self.path.exists():
-            self.path.unlink()
-        self.rows = [json.loads(x) for x in self.path.read_text().splitlines()] if (
-            self.path.exists()
-        ) else []  # fmt: skip
-        self.started = time.perf_counter()
-
-    def done(self, dataset: str, seed: int, method: Method, budget: dict[str, Any]) -> bool:
-        return any(
-            r["dataset"] == dataset
-            and r["seed"] == seed
-            and r["method"] == method.label
-            and r.get("method_overrides", []) == list(method.overrides)
-            and r["budget"] == budget
-            and "error" not in r
-            for r in self.rows
-        )
-
-    def add(self, row: dict[str, Any]) -> None:
-        self.rows = [
-            r
-            for r in self.rows
-            if (r["dataset"], r["seed"], r["method"], json.dumps(r["budget"], sort_keys=True))
-            != (
-                row["dataset"],
-                row["seed"],
-                row["method"],
-                json.dumps(row["budget"], sort_keys=True),
-            )
-        ] + [row]
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text("".join(json.dumps(r) + "\n" for r in self.rows))
-        self.write()
-
-    def write(self, final: bool = False) -> dict[str, Any]:
-        return write_report(
-            self.rows, self.settings, self.out, time.perf_counter() - self.started, final
-        )
 
 
 def in_scope(row: dict[str, Any], settings: dict[str, Any]) -> bool:
@@ -77,12 +33,6 @@ def in_scope(row: dict[str, Any], settings: dict[str, Any]) -> bool:
         and row["seed"] < settings["seeds"]
         and row.get("method_overrides", []) == variants.get(row["method"], [])
     )
-
-
-def aggregate(values: list[float], scale: float) -> tuple[float, float | None]:
-    """Mean and sample std (None for one seed: no spread to show)."""
-    mean = statistics.fmean(values) * scale
-    return mean, (statistics.stdev(values) * scale if len(values) > 1 else None)
 
 
 def table_rows(rows: list[dict[str, Any]], dataset: str, size: int, methods: list[str],
@@ -108,19 +58,6 @@ def table_rows(rows: list[dict[str, Any]], dataset: str, size: int, methods: lis
             )
             out.append(row)
     return out
-
-
-def paper_order(methods: list[str]) -> list[str]:
-    """Baselines, mpdnet, the classic distillers, mpd, dual; a variant (BASE@NAME) right
-    after its base."""
-
-    def key(label: str) -> tuple:
-        base = label.split("@")[0]
-        anchor = methods.index(base) if base in methods else methods.index(label)
-        return (base.startswith("mpdnet"), base == "mpdnet+mpd", base == "mpdnet+dual",
-                anchor, "@" in label, methods.index(label))  # fmt: skip
-
-    return sorted(methods, key=key)
 
 
 def summarise(runs: list[dict[str, Any]], label: str) -> dict[str, Any]:
@@ -188,81 +125,6 @@ def variant_section(table: list[dict[str, Any]], variants: dict[str, list[str]])
                ("mDice", "test mDice (%)", 2), ("seeds", "seeds")]  # fmt: skip
     note = "Variants: validation mDice is the mean over seeds of each run's best epoch."
     return [note, "", markdown_table(rows, columns)]
-
-
-def gain_table(rows: list[dict[str, Any]], dataset: str, methods: list[str],
-               ) -> tuple[list[dict[str, Any]], float | None]:  # fmt: skip
-    """What distillation bought, seed by seed: each distilled method minus mpdnet alone
-    trained on the same split (paired differences spread less than the two means do), and
-    how much of the room between mpdnet and its best teacher that gain is. Also returns the
-    mean room in points (None without teachers)."""
-    ok = [r for r in rows if r["dataset"] == dataset and "error" not in r]
-    alone = {r["seed"]: r["mDice"] for r in ok if r["method"] == "mpdnet"}
-    room = {
-        r["seed"]: max(t["mDice"] for t in r["teachers"]) - alone[r["seed"]]
-        for r in ok
-        if r.get("teachers") and r["seed"] in alone
-    }
-    table = []
-    ran = {r["method"] for r in ok}
-    for label in [m for m in paper_order(methods) if m.startswith("mpdnet+") and m in ran]:
-        seeds = {r["seed"]: r["mDice"] for r in ok if r["method"] == label}
-        paired = sorted(set(seeds) & set(alone))
-        if not paired:
-            continue
-        gain, gain_std = aggregate([seeds[s] - alone[s] for s in paired], 100.0)
-        row = {"method": label, "gain": gain, "gain_std": gain_std, "seeds": len(paired)}
-        row.update(paired_test(ok, label, paired))
-        headroom = [room[s] for s in paired if s in room]
-        if len(headroom) == len(paired):
-            row["room"] = statistics.fmean(headroom) * 100.0
-            if row["room"] > 0:
-                row["closed"] = 100.0 * gain / row["room"]
-        table.append({k: v for k, v in row.items() if v is not None})
-    return table, (statistics.fmean(room.values()) * 100.0 if room else None)
-
-
-def paired_test(rows: list[dict[str, Any]], label: str, seeds: list[int]) -> dict[str, Any]:
-    """Wilcoxon signed-rank of ``label`` against mpdnet over the test images, each image's
-    mDice averaged over the paired seeds; empty for rows from before per-image scores."""
-    from distill.core.metrics.paired import format_p, per_image_scores, wilcoxon_paired
-
-    def scores(method: str) -> dict[str, float] | None:
-        runs = [r for r in rows if r["method"] == method and r["seed"] in seeds]
-        if not all("per_image_mDice" in r for r in runs):
-            return None
-        return per_image_scores([[{"image_id": i, "mDice": v} for i, v in
-                                  r["per_image_mDice"].items()] for r in runs], "mDice")  # fmt: skip
-
-    method, alone = scores(label), scores("mpdnet")
-    result = wilcoxon_paired(method, alone) if method and alone else None
-    return {} if result is None else {"p": result.p, "p_text": format_p(result.p),
-                                      "images": result.images}  # fmt: skip
-
-
-def gain_section(table: list[dict[str, Any]], room: float | None) -> list[str]:
-    from distill.core.report.tables import markdown_table
-
-    if not table:
-        return []
-    columns = [("method", "Method"), ("gain", "mDice gain over mpdnet (points)", 2),
-               ("room", "teacher - mpdnet (points)", 2), ("closed", "share of that room (%)", 0),
-               ("seeds", "paired seeds")]  # fmt: skip
-    if any("p_text" in row for row in table):
-        columns += [("p_text", "p (Wilcoxon)"), ("images", "test images")]
-    note = (
-        "Distillation gain: per seed, the method's test mDice minus mpdnet's on the same split "
-        "(mean ± std of those differences); the room is the best teacher's mDice minus "
-        "mpdnet's, what a student that matched its teacher would gain."
-    )
-    if any("p_text" in row for row in table):
-        note += (" p: two-sided Wilcoxon signed-rank test of the method against mpdnet over "
-                 "the test images, each image's mDice averaged over the paired seeds.")  # fmt: skip
-    if room is not None:
-        note += f" Mean room {room:.2f} points" + (
-            f": a 1-point gain is {100.0 / room:.0f}% of it." if room > 0 else "."
-        )
-    return [note, "", markdown_table(table, columns)]
 
 
 def time_section(rows: list[dict[str, Any]], jobs: int) -> list[str]:
@@ -442,66 +304,3 @@ def paper_tables(tables: dict[str, list[dict[str, Any]]], settings: dict[str, An
             group=lambda row: 0 if is_teacher(row) else 1 + row["method"].startswith("mpdnet"),
         ))  # fmt: skip
     return "\n".join(parts)
-
-
-def plot(tables: dict[str, list[dict[str, Any]]],
-         gains: dict[str, tuple[list[dict[str, Any]], float | None]], path: Path) -> None:  # fmt: skip
-    """mDice vs GMACs (log), one panel per dataset; error bars are the std over seeds. Below
-    it, where distilled methods ran, their paired gain over mpdnet against the +1 target and
-    the teacher's room."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from benchmarks.size import place_labels
-
-    panels = [(d, t) for d, t in tables.items() if t] or [("no finished runs", [])]
-    with_gains = any(gains.get(d, ([], None))[0] for d, _ in panels)
-    fig, axes = plt.subplots(1 + with_gains, len(panels), squeeze=False,
-                             figsize=(8 * len(panels), 6 + 4 * with_gains),
-                             height_ratios=[3, 2] if with_gains else None)  # fmt: skip
-    for ax, (dataset, table) in zip(axes[0], panels, strict=True):
-        for r in table:
-            colour = ("#2a7fff" if r["method"].startswith("mpdnet")
-                      else "#999999" if "(teacher)" in r["method"] else "#d62728")  # fmt: skip
-            ax.errorbar(r["gmacs"], r["mDice"], yerr=r.get("mDice_std", 0.0), fmt="o",
-                        color=colour, capsize=3)  # fmt: skip
-        ax.set_xscale("log")
-        ax.margins(x=0.2, y=0.1)  # room for the labels beside the outermost points
-        ax.set_xlabel("GMACs (log)")
-        ax.set_ylabel("test mDice (%)")
-        ax.set_title(f"{dataset}: mpdnet variants blue, baselines red, teachers grey")
-        ax.grid(True, which="both", alpha=0.3)
-    if with_gains:
-        for ax, (dataset, _) in zip(axes[1], panels, strict=True):
-            plot_gains(ax, dataset, *gains.get(dataset, ([], None)))
-    fig.tight_layout()
-    fig.canvas.draw()
-    for ax, (_, table) in zip(axes[0], panels, strict=True):
-        points = [(r["method"], r["gmacs"], r["mDice"], r["method"] == "mpdnet+dual")
-                  for r in table]  # fmt: skip
-        place_labels(ax, fig, points)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-
-
-def plot_gains(ax: Any, dataset: str, table: list[dict[str, Any]], room: float | None) -> None:
-    """One row per distilled method: mean paired gain ± std, with 0, +1 and the room marked."""
-    if not table:
-        ax.axis("off")
-        return
-    names = [r["method"] for r in reversed(table)]
-    for y, r in enumerate(reversed(table)):
-        colour = "#2a7fff" if r["gain"] >= 0 else "#d62728"
-        ax.errorbar(r["gain"], y, xerr=r.get("gain_std", 0.0), fmt="o", color=colour, capsize=3)
-    ax.axvline(0, color="#444444", linewidth=1)
-    ax.axvline(1, color="#d62728", linestyle="--", linewidth=1, label="+1 point target")
-    if room is not None:
-        ax.axvline(room, color="#999999", linestyle=":", linewidth=1.5,
-                   label=f"teacher room ({room:.2f})")  # fmt: skip
-    ax.set_yticks(range(len(names)), names)
-    ax.set_xlabel("test mDice gain over mpdnet, paired by seed (points)")
-    ax.set_title(f"{dataset}: what distillation bought")
-    ax.grid(True, axis="x", alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.accuracy.grid import Budget, Method, run_config
-from benchmarks.accuracy.report import Results
+from benchmarks.accuracy.results import Results
 from benchmarks.accuracy.schedule import TeacherFirst
 
 REPO = Path(__file__).resolve().parents[2]

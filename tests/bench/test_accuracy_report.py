@@ -9,7 +9,7 @@ import pytest
 def test_gain_table_pairs_each_method_with_mpdnet_on_the_same_seed() -> None:
     """Gains are per-seed differences (seed 2 of kd has no mpdnet partner and is left out);
     the room is the better teacher minus mpdnet, seed by seed."""
-    from benchmarks.accuracy.report import gain_section, gain_table
+    from benchmarks.accuracy.gains import gain_section, gain_table
 
     def row(method: str, seed: int, mdice: float, teachers=()) -> dict:
         named = [{"name": n, "mDice": v} for n, v in teachers]
@@ -39,7 +39,7 @@ def test_gain_table_pairs_each_method_with_mpdnet_on_the_same_seed() -> None:
 def test_the_gain_table_tests_each_method_against_mpdnet_image_by_image() -> None:
     """Six test images, each better with kd once averaged over the paired seeds 0 and 1
     (seed 2 has no mpdnet partner): the exact two-sided p is 2 / 2^6."""
-    from benchmarks.accuracy.report import gain_section, gain_table
+    from benchmarks.accuracy.gains import gain_section, gain_table
 
     def row(method: str, seed: int, per_image: list[float]) -> dict:
         scores = {f"img{i}": v for i, v in enumerate(per_image)}

@@ -103,7 +103,7 @@ def test_accuracy_variants_join_the_table_and_are_chosen_on_validation(
     # The same label with other overrides is a different run, not one already done.
     catalog = grid.all_methods()
     other = grid.parse_variant("coarse=mpdnet+dual distiller.dual.strides=[32]", catalog)
-    from benchmarks.accuracy.report import Results
+    from benchmarks.accuracy.results import Results
 
     rows = Results(work, out, result["settings"], fresh=False)
     budget = result["settings"]["budget"]
