@@ -217,6 +217,8 @@ def plot(result: dict[str, Any], path: Path) -> None:
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     fig.canvas.draw()  # final limits and layout, so label boxes are where they will be drawn
+    from distill.core.report.scatter import place_labels
+
     place_labels(
         ax,
         fig,
@@ -232,43 +234,6 @@ def plot(result: dict[str, Any], path: Path) -> None:
     )
     fig.savefig(path, dpi=120)
     plt.close(fig)
-
-
-def place_labels(ax: Any, fig: Any, points: list[tuple[str, float, float, bool]]) -> None:
-    """Label (text, x, y, bold) points at the nearest offset whose text overlaps the fewest
-    earlier labels; a thin leader line shows which point a moved label belongs to. Call after
-    the final layout (``fig.canvas.draw()``) so the boxes are where they will be drawn."""
-    from matplotlib.text import Text
-
-    renderer = fig.canvas.get_renderer()
-    taken: list[Any] = []
-    offsets = [(4, 3), (4, -11), (-4, 3), (-4, -11)]
-    offsets += [(sx * d, sy * d) for d in (16, 28, 40, 52, 64) for sy in (1, -1) for sx in (1, -1)]
-    for label, x, y, bold in sorted(points, key=lambda p: -p[2]):
-        best = None
-        for dx, dy in offsets:
-            text = ax.annotate(
-                label,
-                (x, y),
-                xytext=(dx, dy),
-                textcoords="offset points",
-                ha="left" if dx > 0 else "right",
-                fontsize=8,
-                fontweight="bold" if bold else "normal",
-                arrowprops={"arrowstyle": "-", "color": "0.5", "lw": 0.5, "shrinkB": 3},
-            )
-            text.update_positions(renderer)
-            box = Text.get_window_extent(text, renderer)  # the text alone, not its leader
-            clashes = sum(box.overlaps(other) for other in taken)
-            if best is None or clashes < best[0]:
-                if best is not None:
-                    best[1].remove()
-                best = (clashes, text, box)
-            else:
-                text.remove()
-            if clashes == 0:
-                break
-        taken.append(best[2])
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

@@ -16,33 +16,27 @@ def plot(tables: dict[str, list[dict[str, Any]]],
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from benchmarks.size import place_labels
+    from distill.core.report.compare import is_teacher
+    from distill.core.report.scatter import dice_vs_gmacs, place_labels
+
+    def colour(row: dict[str, Any]) -> str:
+        return ("#2a7fff" if row["method"].startswith("mpdnet")
+                else "#999999" if is_teacher(row) else "#d62728")  # fmt: skip
 
     panels = [(d, t) for d, t in tables.items() if t] or [("no finished runs", [])]
     with_gains = any(gains.get(d, ([], None))[0] for d, _ in panels)
     fig, axes = plt.subplots(1 + with_gains, len(panels), squeeze=False,
                              figsize=(8 * len(panels), 6 + 4 * with_gains),
                              height_ratios=[3, 2] if with_gains else None)  # fmt: skip
-    for ax, (dataset, table) in zip(axes[0], panels, strict=True):
-        for r in table:
-            colour = ("#2a7fff" if r["method"].startswith("mpdnet")
-                      else "#999999" if "(teacher)" in r["method"] else "#d62728")  # fmt: skip
-            ax.errorbar(r["gmacs"], r["mDice"], yerr=r.get("mDice_std", 0.0), fmt="o",
-                        color=colour, capsize=3)  # fmt: skip
-        ax.set_xscale("log")
-        ax.margins(x=0.2, y=0.1)  # room for the labels beside the outermost points
-        ax.set_xlabel("GMACs (log)")
-        ax.set_ylabel("test mDice (%)")
-        ax.set_title(f"{dataset}: mpdnet variants blue, baselines red, teachers grey")
-        ax.grid(True, which="both", alpha=0.3)
+    labels = [dice_vs_gmacs(ax, table, f"{dataset}: mpdnet variants blue, baselines red, "
+                            "teachers grey", colour)
+              for ax, (dataset, table) in zip(axes[0], panels, strict=True)]  # fmt: skip
     if with_gains:
         for ax, (dataset, _) in zip(axes[1], panels, strict=True):
             plot_gains(ax, dataset, *gains.get(dataset, ([], None)))
     fig.tight_layout()
-    fig.canvas.draw()
-    for ax, (_, table) in zip(axes[0], panels, strict=True):
-        points = [(r["method"], r["gmacs"], r["mDice"], r["method"] == "mpdnet+dual")
-                  for r in table]  # fmt: skip
+    fig.canvas.draw()  # final layout, so label boxes are where they will be drawn
+    for ax, points in zip(axes[0], labels, strict=True):
         place_labels(ax, fig, points)
     fig.savefig(path, dpi=120)
     plt.close(fig)

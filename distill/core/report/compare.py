@@ -234,18 +234,18 @@ def plot_dice_vs_gmacs(tables: dict[str, list[dict[str, Any]]], path: Path) -> N
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(tables), figsize=(6 * len(tables), 4.5), squeeze=False)
-    for ax, (dataset, rows) in zip(axes[0], tables.items(), strict=True):
-        for row in rows:
-            colour = "#999999" if is_teacher(row) else "#1f77b4"
-            ax.errorbar(row["gmacs"], row["mDice"], yerr=row.get("mDice_std"), fmt="o",
-                        color=colour, capsize=3)  # fmt: skip
-            ax.annotate(row["method"], (row["gmacs"], row["mDice"]), fontsize=7,
-                        xytext=(4, 3), textcoords="offset points")  # fmt: skip
-        ax.set_xscale("log")
-        ax.set(title=dataset, xlabel="GMACs (log scale)", ylabel="test mDice (%)")
-        ax.grid(alpha=0.3)
+    from distill.core.report.scatter import dice_vs_gmacs, place_labels
+
+    def colour(row: dict[str, Any]) -> str:
+        return "#999999" if is_teacher(row) else "#2a7fff"
+
+    fig, axes = plt.subplots(1, len(tables), figsize=(7 * len(tables), 5), squeeze=False)
+    labels = [dice_vs_gmacs(ax, rows, f"{dataset}: teachers grey", colour)
+              for ax, (dataset, rows) in zip(axes[0], tables.items(), strict=True)]  # fmt: skip
     fig.tight_layout()
+    fig.canvas.draw()  # final layout, so label boxes are where they will be drawn
+    for ax, points in zip(axes[0], labels, strict=True):
+        place_labels(ax, fig, points)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
     plt.close(fig)
