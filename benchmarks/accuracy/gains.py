@@ -8,7 +8,7 @@ import statistics
 from typing import Any
 
 from benchmarks.accuracy.grid import paper_order
-from distill.core.metrics.paired import format_p, per_image_scores, wilcoxon_paired
+from distill.core.metrics.paired import format_p, seed_mean, wilcoxon_paired
 
 
 def aggregate(values: list[float], scale: float) -> tuple[float, float | None]:
@@ -57,8 +57,7 @@ def paired_test(rows: list[dict[str, Any]], label: str, seeds: list[int]) -> dic
         runs = [r for r in rows if r["method"] == method and r["seed"] in seeds]
         if not all("per_image_mDice" in r for r in runs):
             return None
-        return per_image_scores([[{"image_id": i, "mDice": v} for i, v in
-                                  r["per_image_mDice"].items()] for r in runs], "mDice")  # fmt: skip
+        return seed_mean(r["per_image_mDice"] for r in runs)
 
     method, alone = scores(label), scores("mpdnet")
     result = wilcoxon_paired(method, alone) if method and alone else None

@@ -48,9 +48,10 @@ def per_image_dice(run_dir: Path) -> dict[str, float]:
     import json
 
     from distill.core.engine.experiment import TEST_FILE
+    from distill.core.metrics.paired import image_scores
 
     test = json.loads((Path(run_dir) / TEST_FILE).read_text())
-    return {row["image_id"]: round(row["mDice"], 5) for row in test["per_image"]}
+    return {image: round(dice, 5) for image, dice in image_scores(test["per_image"]).items()}
 
 
 def drop_resume_states(run_dir: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from distill.core.metrics.paired import format_p, per_image_scores, wilcoxon_paired
+from distill.core.metrics.paired import format_p, image_scores, seed_mean, wilcoxon_paired
 
 
 def scores(values: list[float]) -> dict[str, float]:
@@ -33,7 +33,9 @@ def test_images_pair_by_id_and_average_over_seeds() -> None:
     seed0 = [{"image_id": "a", "mDice": 0.2}, {"image_id": "b", "mDice": 0.4}]
     seed1 = [{"image_id": "b", "mDice": 0.6}, {"image_id": "a", "mDice": 0.4},
              {"image_id": "c", "mDice": None}]  # fmt: skip
-    assert per_image_scores([seed0, seed1], "mDice") == pytest.approx({"a": 0.3, "b": 0.5})
+    assert image_scores(seed1) == {"b": 0.6, "a": 0.4}  # an unscored image is left out
+    averaged = seed_mean(map(image_scores, (seed0, seed1)))
+    assert averaged == pytest.approx({"a": 0.3, "b": 0.5})
     assert wilcoxon_paired({"a": 0.3}, {"z": 0.3}) is None  # other test sets: nothing to pair
     same = wilcoxon_paired({"a": 0.3, "b": 0.5}, {"b": 0.5, "a": 0.3, "x": 0.9})
     assert (same.p, same.delta, same.images) == (1.0, 0.0, 2)

@@ -9,7 +9,7 @@ ran the method, so an image counts once however many seeds there were.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,16 +21,19 @@ class PairedResult:
     images: int  # images scored by both
 
 
-def per_image_scores(per_image_rows: Iterable[Sequence[Mapping[str, Any]]], metric: str,
-                     ) -> dict[str, float]:  # fmt: skip
-    """image id -> ``metric`` averaged over the runs (seeds) that scored the image; each
-    element of ``per_image_rows`` is one run's ``per_image`` list."""
+def image_scores(per_image: Iterable[Mapping[str, Any]], metric: str = "mDice",
+                 ) -> dict[str, float]:  # fmt: skip
+    """One run's ``per_image`` rows (test_metrics.json) as image id -> ``metric``."""
+    return {row["image_id"]: float(row[metric]) for row in per_image
+            if row.get(metric) is not None}  # fmt: skip
+
+
+def seed_mean(runs: Iterable[Mapping[str, float]]) -> dict[str, float]:
+    """image id -> score averaged over the runs (seeds) that scored the image."""
     scores: dict[str, list[float]] = {}
-    for rows in per_image_rows:
-        for row in rows:
-            value = row.get(metric)
-            if value is not None:
-                scores.setdefault(row["image_id"], []).append(float(value))
+    for run in runs:
+        for image, value in run.items():
+            scores.setdefault(image, []).append(value)
     return {image: statistics.fmean(values) for image, values in scores.items()}
 
 

@@ -173,10 +173,10 @@ def teacher_rows(groups: dict[str, list[FinishedRun]]) -> list[dict[str, Any]]:
 
 def add_paired_tests(rows: list[dict[str, Any]], groups: dict[str, list[FinishedRun]],
                      reference: str) -> None:  # fmt: skip
-    from distill.core.metrics.paired import format_p, per_image_scores, wilcoxon_paired
+    from distill.core.metrics.paired import format_p, image_scores, seed_mean, wilcoxon_paired
 
     def scores(label: str) -> dict[str, float]:
-        return per_image_scores((run.test["per_image"] for run in groups[label]), "mDice")
+        return seed_mean(image_scores(run.test["per_image"]) for run in groups[label])
 
     base = scores(reference)
     for row in rows:
