@@ -164,7 +164,7 @@ def markdown(result: dict[str, Any]) -> str:
 
 def latex(result: dict[str, Any]) -> str:
     """size.tex: the table for a paper, teachers then students, each by parameters."""
-    from distill.core.report.latex import latex_table
+    from distill.core.report.latex import latex_file, latex_table
 
     sizes = result["sizes"]
     rows = []
@@ -181,7 +181,7 @@ def latex(result: dict[str, Any]) -> str:
                f"{result['num_classes']} output classes; published counts are the papers'.")  # fmt: skip
     table = latex_table(rows, columns, caption=caption, label="tab:size",
                         group=lambda row: row["kind"])  # fmt: skip
-    return f"% {result['env']['command']}; needs \\usepackage{{booktabs}}\n\n{table}"
+    return latex_file(result["env"]["command"], [table])
 
 
 def plot(result: dict[str, Any], path: Path) -> None:

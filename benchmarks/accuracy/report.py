@@ -282,12 +282,12 @@ def paper_tables(tables: dict[str, list[dict[str, Any]]], settings: dict[str, An
                  rendered_from: str | None = None) -> str:  # fmt: skip
     """accuracy.tex: each dataset's table for a manuscript, teachers, baselines and mpdnet's
     methods ruled apart, the best student per metric in bold."""
-    from distill.core.report.latex import latex_table
+    from distill.core.report.latex import latex_file, latex_table
 
-    source = f"% measured by: {settings['env'].get('command', 'python -m benchmarks.accuracy')}"
+    source = f"measured by: {settings['env'].get('command', 'python -m benchmarks.accuracy')}"
     if rendered_from:
         source += f" (tables re-rendered from the rows of {rendered_from})"
-    parts = [source, "% needs \\usepackage{booktabs}", ""]
+    parts = []
     for dataset, table in tables.items():
         size = settings["sizes"][dataset]
         seeds = {row["seeds"] for row in table}
@@ -303,4 +303,4 @@ def paper_tables(tables: dict[str, list[dict[str, Any]]], settings: dict[str, An
             ranked=lambda row: not is_teacher(row),
             group=lambda row: 0 if is_teacher(row) else 1 + row["method"].startswith("mpdnet"),
         ))  # fmt: skip
-    return "\n".join(parts)
+    return latex_file(source, parts)

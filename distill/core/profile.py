@@ -298,10 +298,11 @@ def profiles_markdown(profiles: list[ModelProfile]) -> str:
 
 def profiles_latex(profiles: list[ModelProfile]) -> str:
     """The same table for a paper, the conditions as its caption."""
-    from distill.core.report.latex import latex_table
+    from distill.core.report.latex import latex_file, latex_table
 
-    return latex_table(profile_rows(profiles), PROFILE_COLUMNS,
-                       caption=conditions(profiles) or None, label="tab:profile")  # fmt: skip
+    table = latex_table(profile_rows(profiles), PROFILE_COLUMNS,
+                        caption=conditions(profiles) or None, label="tab:profile")  # fmt: skip
+    return latex_file("distill profile", [table])
 
 
 def conditions(profiles: list[ModelProfile]) -> str:

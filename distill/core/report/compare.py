@@ -210,20 +210,19 @@ def markdown_tables(tables: dict[str, list[dict[str, Any]]], reference: str | No
 
 def latex_tables(tables: dict[str, list[dict[str, Any]]], reference: str | None = None) -> str:
     """One booktabs table per dataset: teachers ruled off, the best student in bold."""
-    from distill.core.report.latex import latex_table
+    from distill.core.report.latex import latex_file, latex_table
 
-    parts = ["% distill compare; needs \\usepackage{booktabs}", ""]
-    for dataset, rows in tables.items():
-        parts.append(latex_table(
-            rows, columns_for(reference), label=f"tab:{dataset}",
-            caption=f"{dataset}, test split: mean ± std over seeds; mASSD in pixels; GMACs "
-                    "at the training size, batch 1. Bold: the best student." + (
-                        f" ΔmDice: points over {reference}; p: two-sided Wilcoxon signed-rank "
-                        "test over the test images' mDice, each averaged over seeds."
-                        if reference else ""),
-            best=BEST, ranked=lambda row: not is_teacher(row), group=is_teacher,
-        ))  # fmt: skip
-    return "\n".join(parts)
+    caption = ("test split: mean ± std over seeds; mASSD in pixels; GMACs at the training "
+               "size, batch 1. Bold: the best student.")  # fmt: skip
+    if reference:
+        caption += (f" ΔmDice: points over {reference}; p: two-sided Wilcoxon signed-rank "
+                    "test over the test images' mDice, each averaged over seeds.")  # fmt: skip
+    return latex_file("distill compare", (
+        latex_table(rows, columns_for(reference), label=f"tab:{dataset}",
+                    caption=f"{dataset}, {caption}", best=BEST,
+                    ranked=lambda row: not is_teacher(row), group=is_teacher)
+        for dataset, rows in tables.items()
+    ))  # fmt: skip
 
 
 def plot_dice_vs_gmacs(tables: dict[str, list[dict[str, Any]]], path: Path) -> None:

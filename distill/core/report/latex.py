@@ -7,7 +7,7 @@ columns serves both the Markdown a reader skims and the table a paper prints.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 from distill.core.report.tables import ColumnSpec, column_specs, fixed, is_number
@@ -80,6 +80,11 @@ def latex_table(
         lines.append(" & ".join(cells) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
     return "\n".join(lines) + "\n"
+
+
+def latex_file(source: str, tables: Iterable[str]) -> str:
+    """A .tex file of tables to ``\\input``: what wrote them and the package they need first."""
+    return f"% {source}\n% needs \\usepackage{{booktabs}}\n\n" + "\n".join(tables)
 
 
 def _best_values(rows: Sequence[Row], specs: list[ColumnSpec], best: Mapping[str, Better],
