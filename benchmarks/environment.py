@@ -48,12 +48,12 @@ def _version(module: str) -> str | None:
 
 
 def invocation() -> list[str]:
-    """The command line as typed: ``python -m benchmarks.speed ...`` rather than a file path."""
+    """The command line as typed: ``python -m benchmarks.speed ...`` rather than a file path,
+    and ``-m benchmarks.accuracy`` for a package, whose module is its ``__main__``."""
     spec = getattr(sys.modules.get("__main__"), "__spec__", None)
-    head = (
-        ["python", "-m", spec.name] if spec is not None and spec.name else ["python", sys.argv[0]]
-    )
-    return head + sys.argv[1:]
+    if spec is None or not spec.name:
+        return ["python", *sys.argv]
+    return ["python", "-m", spec.name.removesuffix(".__main__"), *sys.argv[1:]]
 
 
 def environment(device: str = "cpu", argv: list[str] | None = None) -> dict[str, Any]:
