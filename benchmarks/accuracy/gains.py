@@ -73,14 +73,15 @@ def gain_section(table: list[dict[str, Any]], room: float | None) -> list[str]:
     columns = [("method", "Method"), ("gain", "mDice gain over mpdnet (points)", 2),
                ("room", "teacher - mpdnet (points)", 2), ("closed", "share of that room (%)", 0),
                ("seeds", "paired seeds")]  # fmt: skip
-    if any("p_text" in row for row in table):
+    tested = any("p_text" in row for row in table)
+    if tested:
         columns += [("p_text", "p (Wilcoxon)"), ("images", "test images")]
     note = (
         "Distillation gain: per seed, the method's test mDice minus mpdnet's on the same split "
         "(mean ± std of those differences); the room is the best teacher's mDice minus "
         "mpdnet's, what a student that matched its teacher would gain."
     )
-    if any("p_text" in row for row in table):
+    if tested:
         note += (" p: two-sided Wilcoxon signed-rank test of the method against mpdnet over "
                  "the test images, each image's mDice averaged over the paired seeds.")  # fmt: skip
     if room is not None:

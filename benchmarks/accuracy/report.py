@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import statistics
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from benchmarks.accuracy.gains import gain_section, gain_table
 from benchmarks.accuracy.grid import paper_order
@@ -15,12 +15,8 @@ from benchmarks.accuracy.plots import plot
 from distill.core.profile import model_cost
 from distill.core.report.compare import BEST, PAPER_COLUMNS, is_teacher, seed_row
 
-if TYPE_CHECKING:
-    pass
-
 REAL_DATASETS = ("isic2017", "isic2017-cc0")
 CALIBRATION = (75, 92)  # a U-Net's mDice (%) on a synthetic set: neither trivial nor hopeless
-COLUMNS = PAPER_COLUMNS
 
 
 def in_scope(row: dict[str, Any], settings: dict[str, Any]) -> bool:
@@ -244,7 +240,7 @@ def write_report(rows: list[dict[str, Any]], settings: dict[str, Any], out: Path
     variants = settings.get("variants", {})
     for dataset, table in tables.items():
         size = settings["sizes"][dataset]
-        lines += [f"## {dataset} ({size}x{size})", "", markdown_table(table, COLUMNS)]
+        lines += [f"## {dataset} ({size}x{size})", "", markdown_table(table, PAPER_COLUMNS)]
         lines += variant_section(table, variants)
         lines += gain_section(*gains[dataset])
     if checks:
@@ -291,7 +287,9 @@ def paper_tables(tables: dict[str, list[dict[str, Any]]], settings: dict[str, An
     for dataset, table in tables.items():
         size = settings["sizes"][dataset]
         seeds = {row["seeds"] for row in table}
-        columns = COLUMNS if len(seeds) > 1 else COLUMNS[:-1]  # one count: the caption says it
+        columns = (
+            PAPER_COLUMNS if len(seeds) > 1 else PAPER_COLUMNS[:-1]
+        )  # one count: the caption says it
         count = seeds.pop() if len(seeds) == 1 else None
         runs = ("mean ± std over the seeds shown" if count is None
                 else "one seed" if count == 1 else f"mean ± std over {count} seeds")  # fmt: skip

@@ -108,41 +108,43 @@ def test_unfinished_runs_are_skipped_by_name_and_non_runs_refused(
     assert f"'{tmp_path}' is not a run folder: it has no config.yaml" in err
 
 
+def one_more_run(tmp_path: Path, *options: str) -> Path:
+    """A run of its own beside the shared ones: unet alone with these options."""
+    assert run_app(["run", *TINY, "--distiller", "none", *options,
+                    "--out", str(tmp_path), "--name", "extra"]) == 0  # fmt: skip
+    return tmp_path / "extra"
+
+
+def compare_json(folders: list[Path], out: Path, *options: str) -> dict[str, list[dict]]:
+    assert run_app(["compare", *map(str, folders), "--json", str(out), *options]) == 0
+    return json.loads(out.read_text())
+
+
 def test_the_same_method_with_other_settings_is_told_apart(runs: Path, tmp_path: Path) -> None:
-    other = tmp_path / "wider"
-    assert run_app(["run", *TINY, "--distiller", "none", "--set", "student.base_width=8",
-                    "--out", str(other), "--name", "unet-w8"]) == 0  # fmt: skip
-    out = tmp_path / "table.json"
-    folders = [runs / "unet-none-synthetic-derm-s0", other / "unet-w8"]
-    assert run_app(["compare", *map(str, folders), "--json", str(out)]) == 0
-    (table,) = json.loads(out.read_text()).values()
+    wider = one_more_run(tmp_path, "--set", "student.base_width=8")
+    folders = [runs / "unet-none-synthetic-derm-s0", wider]
+    (table,) = compare_json(folders, tmp_path / "table.json").values()
     labels = [row["method"] for row in table]
     assert labels == ["unet (student.base_width=4)", "unet (student.base_width=8)"]
     assert table[1]["params_m"] > table[0]["params_m"]
 
 
 def test_settings_that_differ_name_a_method_else_its_folder_does() -> None:
-    from types import SimpleNamespace
-
     from distill.core.report.compare import differences, flatten
 
     a = flatten({"student": {"name": "unet", "base_width": 4}, "train": {"lr": 0.1}})
     b = flatten({"student": {"name": "unet", "base_width": 8}, "train": {"lr": 0.2}})
     assert a == {"student.name": "unet", "student.base_width": 4, "train.lr": 0.1}
-    run = SimpleNamespace(path=Path("runs/unet-a"))
-    assert differences(a, [a, b], run) == "student.base_width=4, train.lr=0.1"
-    assert differences(a, [a, b], run, most=1) == "unet-a"  # too many to read: the folder
+    assert differences(a, [a, b], "unet-a") == "student.base_width=4, train.lr=0.1"
+    assert differences(a, [a, b], "unet-a", most=1) == "unet-a"  # too many to read: the folder
 
 
 def test_each_dataset_gets_its_own_table(runs: Path, tmp_path: Path) -> None:
-    pap = tmp_path / "pap"
-    assert run_app(["run", *TINY, "--distiller", "none", "--dataset", "synthetic-pap",
-                    "--out", str(pap), "--name", "unet-pap"]) == 0  # fmt: skip
-    out = tmp_path / "tables.json"
-    folders = [runs / "unet-none-synthetic-derm-s0", pap / "unet-pap"]
-    assert run_app(["compare", *map(str, folders), "--json", str(out),
-                    "--plot", str(tmp_path / "plot.png")]) == 0  # fmt: skip
-    tables = json.loads(out.read_text())
+    pap = one_more_run(tmp_path, "--dataset", "synthetic-pap")
+    folders = [runs / "unet-none-synthetic-derm-s0", pap]
+    plot = tmp_path / "plot.png"
+    tables = compare_json(folders, tmp_path / "tables.json", "--plot", str(plot))
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # one panel per dataset
     assert list(tables) == ["synthetic-derm", "synthetic-pap"]
     assert [[row["method"] for row in rows] for rows in tables.values()] == [["unet"], ["unet"]]
     # three classes on the Pap set: the same unet has a wider head than on the binary set

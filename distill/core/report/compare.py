@@ -17,6 +17,7 @@ from typing import Any
 from distill.core.config import RunConfig
 from distill.core.engine.experiment import TEST_FILE, load_run_config
 from distill.core.errors import ConfigError, DataError
+from distill.core.profile import model_cost
 
 METRICS = ("mIoU", "mDice", "mASSD")
 PERCENT = ("mIoU", "mDice")  # shown x100, as papers print them
@@ -96,7 +97,7 @@ def group_methods(runs: Sequence[FinishedRun]) -> dict[str, dict[str, list[Finis
         named = {}
         for label, setting, group in zip(labels, settings, groups.values(), strict=True):
             same = [other for other, name in zip(settings, labels, strict=True) if name == label]
-            named[f"{label} ({differences(setting, same, group[0])})" if len(same) > 1
+            named[f"{label} ({differences(setting, same, group[0].path.name)})" if len(same) > 1
                   else label] = group  # fmt: skip
         grouped[dataset] = named
     return grouped
@@ -112,14 +113,14 @@ def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def differences(setting: dict[str, Any], alike: list[dict[str, Any]], run: FinishedRun,
+def differences(setting: dict[str, Any], alike: list[dict[str, Any]], fallback: str,
                 most: int = 3) -> str:  # fmt: skip
     """What sets this method apart from the others of its label, as PATH=VALUE (at most
-    ``most``; beyond that its first run's folder name says more)."""
+    ``most``; beyond that ``fallback``, its first run's folder name, says more)."""
     paths = [path for path in setting
              if any(other.get(path) != setting[path] for other in alike)]  # fmt: skip
     if not paths or len(paths) > most:
-        return run.path.name
+        return fallback
     return ", ".join(f"{path}={json.dumps(setting[path])}" for path in paths)
 
 
@@ -128,8 +129,6 @@ def compare_rows(runs: Sequence[FinishedRun], reference: str | None = None,
     """Per dataset: its teachers' rows, then one row per method, in the order first given.
     With a ``reference`` method, each other method's row also holds its mDice gain over it
     (points) and the paired Wilcoxon p-value over the test images."""
-    from distill.core.profile import model_cost
-
     tables = {}
     grouped = group_methods(runs)
     if reference is not None and not any(reference in groups for groups in grouped.values()):
@@ -152,8 +151,6 @@ def compare_rows(runs: Sequence[FinishedRun], reference: str | None = None,
 
 def teacher_rows(groups: dict[str, list[FinishedRun]]) -> list[dict[str, Any]]:
     """A row per teacher: the same config, recipe and data, its test scores once per seed."""
-    from distill.core.profile import model_cost
-
     teachers: dict[str, dict[int, dict[str, Any]]] = {}
     for run in (run for group in groups.values() for run in group):
         for comp, result in zip(run.cfg.teachers, run.test.get("teachers", []), strict=False):
