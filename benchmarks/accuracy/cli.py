@@ -233,8 +233,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         return print_estimate(todo, budget, args.estimate)
     print(f"accuracy ({settings['mode']}): {len(todo)} runs to do on {args.datasets}, "
           f"{args.seeds} seed(s), work folder {args.work}", flush=True)  # fmt: skip
-    execute(todo, budget, args, results)
-    return announce(results.write(final=True), args.out)
+    try:
+        execute(todo, budget, args, results)
+    except BaseException:  # Ctrl-C, SIGTERM: the report holds every row finished so far
+        results.finish(final=False)
+        raise
+    return announce(results.finish(), args.out)
 
 
 def print_estimate(todo: list[tuple], budget: Budget, path: Path) -> dict[str, Any]:

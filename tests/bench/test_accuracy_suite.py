@@ -176,6 +176,9 @@ def test_sigterm_ends_a_parallel_accuracy_suite_and_its_workers(tmp_path: Path) 
     while any(map(running, workers)) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not any(map(running, workers)) and suite.returncode != 0
+    # the report was written once more on the way out, complete files, saying it is partial
+    report = json.loads((tmp_path / "out" / "accuracy.json").read_text())
+    assert report["status"].startswith("partial: ")
 
 
 def child_pids(pid: int) -> list[int]:
