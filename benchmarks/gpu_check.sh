@@ -43,6 +43,10 @@ step() {  # step NAME SECONDS COMMAND...: time-boxed, logged, results packed aft
   pack
 }
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$res/gpu.txt"
+# how busy the GPU was and how much of its memory was taken, every 2 s, for every step
+nvidia-smi --query-gpu=timestamp,utilization.gpu,memory.used --format=csv -l 2 \
+  >"$res/gpu_samples.csv" 2>/dev/null &
+sampler=$!
 start_mps() {  # environment.py records the sharing mode from CUDA_MPS_PIPE_DIRECTORY
   if ! command -v nvidia-cuda-mps-control >/dev/null; then
     echo "mps: no daemon here" | tee -a "$res/gpu.txt"
@@ -53,13 +57,14 @@ start_mps() {  # environment.py records the sharing mode from CUDA_MPS_PIPE_DIRE
   nvidia-cuda-mps-control -d
   if timeout -k 5 60 python3 -c "import torch; torch.ones(1, device='cuda').sum().item()"; then
     echo "mps: on" | tee -a "$res/gpu.txt"
-    trap 'echo quit | nvidia-cuda-mps-control' EXIT
+    trap 'echo quit | nvidia-cuda-mps-control; kill $sampler' EXIT
   else
     echo quit | nvidia-cuda-mps-control
     unset CUDA_MPS_PIPE_DIRECTORY CUDA_MPS_LOG_DIRECTORY
     echo "mps: daemon started but a client could not; off" | tee -a "$res/gpu.txt"
   fi
 }
+trap 'kill $sampler' EXIT
 accuracy=(python3 -m benchmarks.accuracy --device cuda --work /tmp/acc-runs)
 for s in $steps; do
   case $s in
@@ -68,8 +73,9 @@ for s in $steps; do
       tests/engine/test_teacher_graphs.py tests/data/test_data_augment.py ;;
     # no new run after 7 minutes: what is cut shows in the table as a partial status
     # ACCURACY_MINUTES (default 7) shortens it to a throughput probe on a short lease;
-    # ACCURACY_JOBS sets the runs at a time (the suite's default: 8)
-    accuracy) step accuracy 500 "${accuracy[@]}" --time-limit "${ACCURACY_MINUTES:-7}" \
+    # ACCURACY_JOBS sets the runs at a time (the suite's default: 8); the runs going at the
+    # cut-off may end up to 9 minutes in, so that a grid slightly too long is timed to its end
+    accuracy) step accuracy 540 "${accuracy[@]}" --time-limit "${ACCURACY_MINUTES:-7}" \
       ${ACCURACY_JOBS:+--jobs "$ACCURACY_JOBS"} --out "$res/accuracy" ;;
     # PRICE_MINUTES (default 5) caps the probe; the estimate works from an empty folder so
     # that it prices the whole grid, not only what the probe left
