@@ -70,7 +70,8 @@ for s in $steps; do
   case $s in
     mps) start_mps ;;
     tests) step tests 75 python3 -m pytest -q -p no:cacheprovider -o addopts="" \
-      tests/engine/test_teacher_graphs.py tests/data/test_data_augment.py ;;
+      tests/engine/test_teacher_graphs.py tests/data/test_data_augment.py \
+      tests/bench/test_accuracy_runner.py ;;
     # no new run after 7 minutes: what is cut shows in the table as a partial status
     # ACCURACY_MINUTES (default 7) shortens it to a throughput probe on a short lease;
     # ACCURACY_JOBS sets the runs at a time (the suite's default: 8); the runs going at the

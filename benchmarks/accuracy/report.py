@@ -123,7 +123,23 @@ def variant_section(table: list[dict[str, Any]], variants: dict[str, list[str]])
     return [note, "", markdown_table(rows, columns)]
 
 
-def time_section(rows: list[dict[str, Any]], jobs: int) -> list[str]:
+def slot_use(rows: list[dict[str, Any]], jobs: int, since: str | None) -> float | None:
+    """The share of ``jobs`` slots that the runs started since ``since`` (ISO time) kept
+    busy from the first start to the last end: well under 1, the suite, not the runs, held
+    the grid back. None for one slot or rows without start times."""
+    from datetime import datetime
+
+    if jobs < 2 or since is None:
+        return None
+    start = datetime.fromisoformat(since).timestamp() - 1
+    timed = [r for r in rows if r.get("started", 0) >= start]
+    if not timed:
+        return None
+    span = max(r["started"] + r["seconds"] for r in timed) - min(r["started"] for r in timed)
+    return sum(r["seconds"] for r in timed) / (jobs * span) if span > 0 else None
+
+
+def time_section(rows: list[dict[str, Any]], jobs: int, since: str | None) -> list[str]:
     """Run-seconds per method, split into phases: what to cut when a budget runs long."""
     from benchmarks.accuracy.runner import PHASES
     from distill.core.report.tables import markdown_table
@@ -155,6 +171,9 @@ def time_section(rows: list[dict[str, Any]], jobs: int) -> list[str]:
         "belong to the run that trained the teachers; 'rest' is setup, loading, testing and "
         "writing."
     )
+    if (use := slot_use(rows, jobs, since)) is not None:
+        note += (f" The runs of this invocation kept the {jobs} slots {100 * use:.0f}% busy "
+                 "from the first start to the last end.")  # fmt: skip
     return ["## Where the time went", "", note, "", markdown_table(table, columns), ""]
 
 
@@ -249,7 +268,7 @@ def write_report(rows: list[dict[str, Any]], settings: dict[str, Any], out: Path
         lines += ["## Failed runs", ""]
         lines += [f"- {r['dataset']} seed {r['seed']} {r['method']}: {r['error']}" for r in errors]
         lines.append("")
-    lines += time_section(rows, settings["jobs"])
+    lines += time_section(rows, settings["jobs"], settings["env"].get("date"))
     if (remaining := time_left(rows, settings)) is not None:
         lines += [remaining, ""]
     lines += [f"Wall time of this invocation: {seconds:.0f} s.", "",

@@ -9,6 +9,7 @@ import re
 import shutil
 import time
 import traceback
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -82,7 +83,7 @@ def run_one(dataset: str, seed: int, method: Method, budget: Budget, work: Path,
 
     row: dict[str, Any] = {"dataset": dataset, "seed": seed, "method": method.label}
     row.update(budget=budget.key(), method_overrides=list(method.overrides))
-    start = time.perf_counter()
+    start, started = time.perf_counter(), time.time()
     try:
         cfg = run_config(dataset, seed, method, budget, work)
         shutil.rmtree(Path(cfg.out) / cfg.run_name(), ignore_errors=True)  # an unfinished try
@@ -99,13 +100,36 @@ def run_one(dataset: str, seed: int, method: Method, budget: Budget, work: Path,
         row["phases"] = time_phases(result.run_dir)
         row["per_image_mDice"] = per_image_dice(result.run_dir)
         drop_resume_states(result.run_dir)
+        del result  # its models, before their memory is handed back below
     except Interrupted:
         raise  # Ctrl-C / SIGTERM stops the suite; finished rows are already saved
     except Exception as err:  # one broken method must not lose the other rows
         row["error"] = f"{type(err).__name__}: {err}"
         row["traceback"] = portable_paths(traceback.format_exc(limit=6))
     row["seconds"] = round(time.perf_counter() - start, 1)
+    row["started"] = round(started, 2)  # wall clock: when runs overlapped, slots stood empty
+    if (peak := hand_back_gpu_memory()) is not None:
+        row["peak_gpu_gib"] = peak
     return row
+
+
+def hand_back_gpu_memory() -> float | None:
+    """The most GPU memory this process held since the last call (GiB, the allocator's
+    reserve; None where CUDA was never used), after which its cached blocks go back to the
+    device. A pool worker lives on to its next run: without this, a small run after a big
+    one keeps the big one's reserve from the runs beside it (on the H200, runs failed out of
+    memory beside processes holding up to 29 GiB)."""
+    import gc
+
+    import torch
+
+    if not torch.cuda.is_initialized():
+        return None
+    peak = torch.cuda.max_memory_reserved() / 2**30
+    gc.collect()
+    torch.cuda.empty_cache()
+    torch.cuda.reset_peak_memory_stats()
+    return round(peak, 2)
 
 
 def execute(todo: list[tuple], budget: Budget, args: argparse.Namespace, results: Results) -> None:
@@ -134,8 +158,11 @@ def execute(todo: list[tuple], budget: Budget, args: argparse.Namespace, results
             report(row)
             runs.finished(run, "error" not in row)
     else:
-        share = gpu_share(args.jobs) if budget.device.startswith("cuda") else None
-        run_parallel(runs, budget, args.jobs, args.work, report, out_of_time, share)
+        share = room = None
+        if budget.device.startswith("cuda"):
+            share = gpu_share(args.jobs)
+            room = gpu_room(budget.device, share)
+        run_parallel(runs, budget, args.jobs, args.work, report, out_of_time, share, room)
     if failed and args.jobs > 1 and not out_of_time():
         # Runs that failed beside others (out of memory, mostly) get one more try alone,
         # with the whole GPU: a deterministic error just fails again.
@@ -153,10 +180,28 @@ def gpu_share(jobs: int) -> float:
     return min(1.0, max(2.0 / jobs, 0.25))
 
 
+def gpu_room(device: str, share: float) -> Callable[[], bool]:
+    """Whether ``share`` of the GPU's memory is free, the most one run may take (its cap): a
+    run started then fits beside the others as they stand. Started regardless, runs landed
+    beside big neighbours and failed out of memory (five in one block of baselines on the
+    H200), to be retried alone at the end, the slowest way to finish a grid."""
+    import torch
+
+    index = torch.device(device).index
+
+    def room() -> bool:
+        free, total = torch.cuda.mem_get_info(index)
+        return free >= share * total
+
+    return room
+
+
 def run_parallel(runs: TeacherFirst, budget: Budget, jobs: int, work: Path, report, out_of_time,
-                 gpu_share: float | None) -> None:  # fmt: skip
-    """``jobs`` runs at a time in spawned processes, in the order ``runs`` allows; no new run
-    starts after the time limit (runs already going finish). Ctrl-C or SIGTERM ends the
+                 gpu_share: float | None, room: Callable[[], bool] | None = None,
+                 ) -> None:  # fmt: skip
+    """``jobs`` runs at a time in spawned processes, in the order ``runs`` allows; while
+    ``room()`` says no, the next run waits for one going to end (one always goes). No new
+    run starts after the time limit (runs already going finish). Ctrl-C or SIGTERM ends the
     workers too: idle pool workers never notice their parent's death and would live on."""
     import multiprocessing
 
@@ -165,6 +210,8 @@ def run_parallel(runs: TeacherFirst, budget: Budget, jobs: int, work: Path, repo
         try:
             while True:
                 while runs and len(going) < jobs and not out_of_time():
+                    if going and room is not None and not room():
+                        break  # until a run ends and hands its memory back
                     run = runs.next()
                     try:
                         going[pool.submit(run_one, *run, budget, work, gpu_share, jobs > 1)] = run

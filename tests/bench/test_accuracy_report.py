@@ -3,7 +3,12 @@ cut-off grid left undone."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
+
+from benchmarks.accuracy import report
+from benchmarks.accuracy.runner import PHASES
 
 
 def test_gain_table_pairs_each_method_with_mpdnet_on_the_same_seed() -> None:
@@ -93,3 +98,19 @@ def test_a_cut_off_report_prices_what_is_left_by_the_runs_that_finished() -> Non
     done = [{"dataset": d, "seed": s, "method": m, "seconds": 1.0}
             for d in "ab" for s in (0, 1) for m in "mn"]  # fmt: skip
     assert time_left(done, settings) is None
+
+
+def test_slot_use_counts_this_invocations_runs_from_first_start_to_last_end() -> None:
+    since = "2026-11-26T18:00:00+00:00"
+    t0 = datetime.fromisoformat(since).timestamp()
+    earlier = {"started": t0 - 3600, "seconds": 50.0}  # a resumed grid's row: not counted
+    side_by_side = [{"started": t0 + 10, "seconds": 20.0}, {"started": t0 + 10, "seconds": 20.0}]
+    one_then_other = [{"started": t0 + 10, "seconds": 20.0}, {"started": t0 + 30, "seconds": 20.0}]
+    assert report.slot_use([earlier, *side_by_side], 2, since) == 1.0
+    assert report.slot_use([earlier, *one_then_other], 2, since) == 0.5
+    assert report.slot_use(one_then_other, 4, since) == 0.25
+    assert report.slot_use(one_then_other, 1, since) is None  # one slot: nothing to share
+    assert report.slot_use([earlier, {"seconds": 3.0}], 2, since) is None  # no start times
+    note = report.time_section([{**r, "method": "mpdnet", "phases": dict.fromkeys(PHASES, 1.0)}
+                                for r in one_then_other], 2, since)[2]  # fmt: skip
+    assert note.endswith("kept the 2 slots 50% busy from the first start to the last end.")

@@ -72,6 +72,7 @@ def test_parallel_accuracy_runs_train_each_teacher_once(
     trained = [m for m, r in rows.items() if r["phases"]["teacher_steps"] > 0]
     assert len(trained) == 1 and trained[0] != "mpdnet"
     assert rows["mpdnet"]["phases"]["teacher_steps"] == 0
+    assert "kept the 2 slots" in (tmp_path / "out" / "accuracy.md").read_text()
 
 
 def test_accuracy_variants_join_the_table_and_are_chosen_on_validation(
