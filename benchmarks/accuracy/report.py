@@ -153,6 +153,8 @@ def time_section(rows: list[dict[str, Any]], jobs: int, since: str | None) -> li
         t["seconds"] += r["seconds"]
         for phase in PHASES:
             t[phase] = t.get(phase, 0.0) + r["phases"][phase]
+        if "peak_gpu_gib" in r:  # what a run needs beside others: its largest
+            t["peak_gpu_gib"] = max(t.get("peak_gpu_gib", 0.0), r["peak_gpu_gib"])
     if not per:
         return []
     table = sorted(per.values(), key=lambda t: -t["seconds"])
@@ -163,6 +165,8 @@ def time_section(rows: list[dict[str, Any]], jobs: int, since: str | None) -> li
                ("per_run", "s/run", 1), ("teacher_steps", "teacher steps", 0),
                ("teacher_val", "teacher val", 0), ("student_steps", "student steps", 0),
                ("student_val", "student val", 0), ("rest", "rest", 0)]  # fmt: skip
+    if any("peak_gpu_gib" in t for t in table):
+        columns.append(("peak_gpu_gib", "peak GPU GiB", 1))
     shared = f"; {jobs} runs at a time shared the device: a run's seconds include waiting"
     shared = shared if jobs > 1 else ""
     note = (

@@ -114,3 +114,14 @@ def test_slot_use_counts_this_invocations_runs_from_first_start_to_last_end() ->
     note = report.time_section([{**r, "method": "mpdnet", "phases": dict.fromkeys(PHASES, 1.0)}
                                 for r in one_then_other], 2, since)[2]  # fmt: skip
     assert note.endswith("kept the 2 slots 50% busy from the first start to the last end.")
+
+
+def test_the_time_table_shows_each_methods_largest_gpu_memory_when_runs_record_it() -> None:
+    def row(method: str, peak: float | None = None) -> dict:
+        extra = {} if peak is None else {"peak_gpu_gib": peak}
+        return {"method": method, "seconds": 5.0, "phases": dict.fromkeys(PHASES, 1.0), **extra}
+
+    lines = report.time_section([row("medt", 9.5), row("medt", 11.25), row("unet", 2.0)], 2, None)
+    assert lines[4].splitlines()[0].endswith("| peak GPU GiB |")
+    assert "| medt | 2 |" in lines[4] and lines[4].count("| 11.2 |") == 1
+    assert "peak GPU GiB" not in report.time_section([row("unet")], 2, None)[4]  # on a CPU
