@@ -76,7 +76,7 @@ class Refresher:
     requests made meanwhile. The loop that hands runs to free GPU slots must not wait for a
     report (1.5-3 s with 170 rows, mostly the plot): while it waited after each row, the
     runs that ended meanwhile left their slots empty, and on an H200 with 12 at a time the
-    slots were busy only 59% of the wall time."""
+    slots were busy only 60% of the wall time."""
 
     def __init__(self, write: Callable[[], object]) -> None:
         self.write = write
