@@ -5,7 +5,9 @@ went, as Markdown, LaTeX and JSON beside the plot."""
 from __future__ import annotations
 
 import json
+import os
 import statistics
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -290,11 +292,21 @@ def write_report(rows: list[dict[str, Any]], settings: dict[str, Any], out: Path
         "seconds": seconds,
     }
     out.mkdir(parents=True, exist_ok=True)
-    (out / "accuracy.json").write_text(json.dumps(summary, indent=2) + "\n")
-    (out / "accuracy.md").write_text("\n".join(lines) + "\n")
-    (out / "accuracy.tex").write_text(paper_tables(tables, settings, rendered_from))
-    plot(tables, gains, out / "accuracy.png")
+    texts = {"json": json.dumps(summary, indent=2) + "\n", "md": "\n".join(lines) + "\n",
+             "tex": paper_tables(tables, settings, rendered_from)}  # fmt: skip
+    for suffix, text in texts.items():
+        replace_whole(out / f"accuracy.{suffix}", lambda path, text=text: path.write_text(text))
+    replace_whole(out / "accuracy.png", lambda path: plot(tables, gains, path))
     return summary
+
+
+def replace_whole(path: Path, write: Callable[[Path], object]) -> None:
+    """``write`` a file beside ``path``, then rename it there: a suite killed while writing
+    (the SIGKILL that follows a SIGTERM it is still answering) leaves the old file whole,
+    never half of the new one."""
+    part = path.with_name(f".{path.stem}.part{path.suffix}")  # the suffix picks the format
+    write(part)
+    os.replace(part, path)
 
 
 def paper_tables(tables: dict[str, list[dict[str, Any]]], settings: dict[str, Any],
