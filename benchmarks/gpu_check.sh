@@ -69,7 +69,7 @@ accuracy=(python3 -m benchmarks.accuracy --device cuda --work /tmp/acc-runs)
 for s in $steps; do
   case $s in
     mps) start_mps ;;
-    tests) step tests 75 python3 -m pytest -q -p no:cacheprovider -o addopts="" \
+    tests) step tests 90 python3 -m pytest -q -p no:cacheprovider -o addopts="" \
       tests/engine/test_teacher_graphs.py tests/data/test_data_augment.py \
       tests/bench/test_accuracy_runner.py ;;
     # no new run after 7 minutes: what is cut shows in the table as a partial status
