@@ -5,15 +5,14 @@ went, as Markdown, LaTeX and JSON beside the plot."""
 from __future__ import annotations
 
 import json
-import os
 import statistics
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from benchmarks.accuracy.gains import gain_section, gain_table
 from benchmarks.accuracy.grid import paper_order
 from benchmarks.accuracy.plots import plot
+from distill.core.engine.checkpoint import write_atomic
 from distill.core.profile import model_cost
 from distill.core.report.compare import BEST, PAPER_COLUMNS, is_teacher, seed_row
 
@@ -294,19 +293,11 @@ def write_report(rows: list[dict[str, Any]], settings: dict[str, Any], out: Path
     out.mkdir(parents=True, exist_ok=True)
     texts = {"json": json.dumps(summary, indent=2) + "\n", "md": "\n".join(lines) + "\n",
              "tex": paper_tables(tables, settings, rendered_from)}  # fmt: skip
+    # replaced whole: a suite killed while writing its last report leaves the previous one
     for suffix, text in texts.items():
-        replace_whole(out / f"accuracy.{suffix}", lambda path, text=text: path.write_text(text))
-    replace_whole(out / "accuracy.png", lambda path: plot(tables, gains, path))
+        write_atomic(out / f"accuracy.{suffix}", lambda path, text=text: path.write_text(text))
+    write_atomic(out / "accuracy.png", lambda path: plot(tables, gains, path))
     return summary
-
-
-def replace_whole(path: Path, write: Callable[[Path], object]) -> None:
-    """``write`` a file beside ``path``, then rename it there: a suite killed while writing
-    (the SIGKILL that follows a SIGTERM it is still answering) leaves the old file whole,
-    never half of the new one."""
-    part = path.with_name(f".{path.stem}.part{path.suffix}")  # the suffix picks the format
-    write(part)
-    os.replace(part, path)
 
 
 def paper_tables(tables: dict[str, list[dict[str, Any]]], settings: dict[str, Any],

@@ -3,9 +3,7 @@ cut-off grid left undone."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 
@@ -127,20 +125,3 @@ def test_the_time_table_shows_each_methods_largest_gpu_memory_when_runs_record_i
     assert lines[4].splitlines()[0].endswith("| peak GPU GiB |")
     assert "| medt | 2 |" in lines[4] and lines[4].count("| 11.2 |") == 1
     assert "peak GPU GiB" not in report.time_section([row("unet")], 2, None)[4]  # on a CPU
-
-
-def test_a_report_file_is_replaced_whole_or_not_at_all(tmp_path: Path) -> None:
-    """Killed while writing, the suite leaves the last whole report, not half a new one."""
-    target = tmp_path / "accuracy.json"
-    target.write_text('{"rows": 1}\n')
-
-    def killed_halfway(path: Path) -> None:
-        path.write_text('{"rows": ')
-        raise KeyboardInterrupt("SIGTERM")
-
-    with pytest.raises(KeyboardInterrupt):
-        report.replace_whole(target, killed_halfway)
-    assert json.loads(target.read_text()) == {"rows": 1}
-    report.replace_whole(target, lambda path: path.write_text('{"rows": 2}\n'))
-    assert json.loads(target.read_text()) == {"rows": 2}
-    assert [p.name for p in tmp_path.iterdir()] == ["accuracy.json"]  # the part went with it

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import pickle
+from pathlib import Path
 
 import pytest
 import torch
 from tiny_run import NO_TEACHER, WITH_TEACHER, cli, final_summary, metric_rows
 
 from distill.core.engine import checkpoint
-from distill.core.engine.checkpoint import load_checkpoint, save_atomic
+from distill.core.engine.checkpoint import load_checkpoint, save_atomic, write_atomic
 from distill.core.errors import DistillError
 from distill.core.interfaces import Distiller
 from distill.core.plugins import registry
@@ -73,8 +74,8 @@ def test_atomic_save_keeps_the_old_file_when_writing_fails(tmp_path, monkeypatch
     path = tmp_path / "last.pt"
     save_atomic({"w": torch.ones(3)}, path)
 
-    def broken_save(obj, handle):
-        handle.write(b"partial")
+    def broken_save(obj, target):
+        Path(target).write_bytes(b"partial")
         raise OSError("disk full")
 
     monkeypatch.setattr(checkpoint.torch, "save", broken_save)
@@ -83,6 +84,24 @@ def test_atomic_save_keeps_the_old_file_when_writing_fails(tmp_path, monkeypatch
     monkeypatch.undo()
     assert torch.equal(load_checkpoint(path)["w"], torch.ones(3))
     assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]
+
+
+def test_a_file_written_atomically_is_replaced_whole_or_not_at_all(tmp_path):
+    """Killed while writing (SIGTERM, then SIGKILL), a report or checkpoint stays the last
+    whole one, not half a new one."""
+    target = tmp_path / "accuracy.json"
+    target.write_text('{"rows": 1}\n')
+
+    def killed_halfway(path):
+        path.write_text('{"rows": ')
+        raise KeyboardInterrupt("SIGTERM")
+
+    with pytest.raises(KeyboardInterrupt):
+        write_atomic(target, killed_halfway)
+    assert json.loads(target.read_text()) == {"rows": 1}
+    write_atomic(target, lambda path: path.write_text('{"rows": 2}\n'))
+    assert json.loads(target.read_text()) == {"rows": 2}
+    assert [p.name for p in tmp_path.iterdir()] == ["accuracy.json"]  # the part went with it
 
 
 def test_trained_teacher_is_reused_and_retrained_on_request(tmp_path, monkeypatch):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pickle
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,21 +14,27 @@ import torch
 from distill.core.errors import DistillError
 
 
-def save_atomic(obj: dict[str, Any], path: Path) -> None:
-    """Write to a temp file in the same folder, fsync, then rename: a reader sees the old
-    file or the new one, never half of one (a SIGKILL mid-write loses nothing)."""
+def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
+    """``write`` a temp file in the same folder (with ``path``'s suffix, which may pick the
+    format), fsync, then rename: a reader sees the old file or the new one, never half of
+    one (a SIGKILL mid-write loses nothing)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".part{path.suffix}",
+                               dir=path.parent)  # fmt: skip
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            torch.save(obj, handle)
-            handle.flush()
+        write(Path(tmp))
+        with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def save_atomic(obj: dict[str, Any], path: Path) -> None:
+    write_atomic(path, lambda tmp: torch.save(obj, tmp))
 
 
 def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:

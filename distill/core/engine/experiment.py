@@ -13,7 +13,7 @@ import yaml
 
 from distill.core.config import ComponentConfig, RunConfig, resolve, to_yaml
 from distill.core.engine.batches import DeviceSplit, TrainBatches
-from distill.core.engine.checkpoint import extract_state_dict, load_checkpoint
+from distill.core.engine.checkpoint import extract_state_dict, load_checkpoint, write_atomic
 from distill.core.engine.distillation import DistillerSuite
 from distill.core.engine.evaluate import evaluate
 from distill.core.engine.loop import Stage, fit, read_jsonl
@@ -336,6 +336,4 @@ def export_student(student: SegmentationModel, run_dir: Path) -> None:
     from safetensors.torch import save_file
 
     state = {k: v.detach().cpu().contiguous() for k, v in student.state_dict().items()}
-    tmp = run_dir / ".student.safetensors.tmp"
-    save_file(state, str(tmp))
-    tmp.replace(run_dir / "student.safetensors")
+    write_atomic(run_dir / "student.safetensors", lambda tmp: save_file(state, str(tmp)))
