@@ -152,8 +152,8 @@ def time_section(rows: list[dict[str, Any]], jobs: int, since: str | None) -> li
         t = per.setdefault(r["method"], {"method": r["method"], "runs": 0, "seconds": 0.0})
         t["runs"] += 1
         t["seconds"] += r["seconds"]
-        for phase in PHASES:
-            t[phase] = t.get(phase, 0.0) + r["phases"][phase]
+        for phase in (*PHASES, "setup"):  # setup: rows from before it was timed lack it
+            t[phase] = t.get(phase, 0.0) + r["phases"].get(phase, 0.0)
         if "peak_gpu_gib" in r:  # what a run needs beside others: its largest
             t["peak_gpu_gib"] = max(t.get("peak_gpu_gib", 0.0), r["peak_gpu_gib"])
     if not per:
@@ -161,11 +161,13 @@ def time_section(rows: list[dict[str, Any]], jobs: int, since: str | None) -> li
     table = sorted(per.values(), key=lambda t: -t["seconds"])
     for t in table:
         t["per_run"] = t["seconds"] / t["runs"]
-        t["rest"] = t["seconds"] - sum(t[phase] for phase in PHASES)
+        t["rest"] = t["seconds"] - sum(t[phase] for phase in (*PHASES, "setup"))
+    setup = any("setup" in r.get("phases", {}) for r in rows)
     columns = [("method", "Method"), ("runs", "runs"), ("seconds", "run-s", 0),
-               ("per_run", "s/run", 1), ("teacher_steps", "teacher steps", 0),
-               ("teacher_val", "teacher val", 0), ("student_steps", "student steps", 0),
-               ("student_val", "student val", 0), ("rest", "rest", 0)]  # fmt: skip
+               ("per_run", "s/run", 1), *([("setup", "setup", 0)] if setup else []),
+               ("teacher_steps", "teacher steps", 0), ("teacher_val", "teacher val", 0),
+               ("student_steps", "student steps", 0), ("student_val", "student val", 0),
+               ("rest", "rest", 0)]  # fmt: skip
     if any("peak_gpu_gib" in t for t in table):
         columns.append(("peak_gpu_gib", "peak GPU GiB", 1))
     shared = f"; {jobs} runs at a time shared the device: a run's seconds include waiting"
@@ -173,8 +175,13 @@ def time_section(rows: list[dict[str, Any]], jobs: int, since: str | None) -> li
     note = (
         f"Run-seconds by method and phase, all datasets and seeds "
         f"({sum(t['seconds'] for t in table):.0f} s in all{shared}). The teacher columns "
-        "belong to the run that trained the teachers; 'rest' is setup, loading, testing and "
-        "writing."
+        "belong to the run that trained the teachers; "
+        + (
+            "'setup' builds the models and loads the data, 'rest' is the remainder: "
+            "loading and testing the teachers, testing, writing."
+            if setup
+            else "'rest' is setup, loading, testing and writing."
+        )
     )
     if (use := slot_use(rows, jobs, since)) is not None:
         note += (f" The runs of this invocation kept the {jobs} slots {100 * use:.0f}% busy "

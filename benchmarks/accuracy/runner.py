@@ -43,6 +43,14 @@ def time_phases(run_dir: Path) -> dict[str, float]:
     return {k: round(v, 2) for k, v in phases.items()}
 
 
+def setup_seconds(run_dir: Path, started: float) -> float:
+    """Wall seconds from a run's start (``time.time()``) to its config file, written once
+    its models are built and its data loaded: the part of 'rest' spent before training."""
+    from distill.core.engine.experiment import CONFIG_FILE
+
+    return round((Path(run_dir) / CONFIG_FILE).stat().st_mtime - started, 2)
+
+
 def per_image_dice(run_dir: Path) -> dict[str, float]:
     """Each test image's mDice, kept in the row so that the report can pair two methods
     image by image (a paired test) after the run folders are gone."""
@@ -98,6 +106,7 @@ def run_one(dataset: str, seed: int, method: Method, budget: Budget, work: Path,
             {k: t[k] for k in ("name", "mIoU", "mDice", "mASSD")} for t in result.teacher_test
         ]
         row["phases"] = time_phases(result.run_dir)
+        row["phases"]["setup"] = setup_seconds(result.run_dir, started)
         row["per_image_mDice"] = per_image_dice(result.run_dir)
         drop_resume_states(result.run_dir)
         del result  # its models, before their memory is handed back below

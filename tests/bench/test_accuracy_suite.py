@@ -49,7 +49,9 @@ def test_accuracy_suite_writes_the_table_and_resumes(tmp_path: Path) -> None:
     assert sorted(run["per_image_mDice"]) == ["test_00000", "test_00001"]  # for paired tests
     kept = sorted(p.name for p in (work / run["run_dir"]).glob("*.pt"))
     assert kept == ["best.pt", "teacher0_best.pt"]  # no resume states: a grid fills disks
-    assert sum(phases.values()) < run["seconds"]  # the rest: setup, test, writing
+    assert 0 < phases["setup"] < run["seconds"]
+    assert sum(phases.values()) < run["seconds"]  # the rest: test, writing
+    assert "'setup' builds the models and loads the data" in markdown
     assert "## Where the time went" in markdown and "| mpdnet+kd | 1 |" in markdown
     assert len((work / "rows.jsonl").read_text().splitlines()) == 1
     # A rerun with the same settings finds every run done and trains nothing.
