@@ -75,9 +75,11 @@ for s in $steps; do
     # no new run after 7 minutes: what is cut shows in the table as a partial status
     # ACCURACY_MINUTES (default 7) shortens it to a throughput probe on a short lease;
     # ACCURACY_JOBS sets the runs at a time (the suite's default: 8); the runs going at the
-    # cut-off may end up to 9 minutes in, so that a grid slightly too long is timed to its end
+    # cut-off may end up to 9 minutes in, so that a grid slightly too long is timed to its end;
+    # the longest runs start first, priced from ACCURACY_PRICES (an earlier GPU grid)
     accuracy) step accuracy 540 "${accuracy[@]}" --time-limit "${ACCURACY_MINUTES:-7}" \
-      ${ACCURACY_JOBS:+--jobs "$ACCURACY_JOBS"} --out "$res/accuracy" ;;
+      ${ACCURACY_JOBS:+--jobs "$ACCURACY_JOBS"} --out "$res/accuracy" \
+      --longest-first "${ACCURACY_PRICES:-benchmarks/results/accuracy/h200_mps_e8.json}" ;;
     # PRICE_MINUTES (default 5) caps the probe; the estimate works from an empty folder so
     # that it prices the whole grid, not only what the probe left
     price) step price 360 "${accuracy[@]}" --seeds 1 --time-limit "${PRICE_MINUTES:-5}" \

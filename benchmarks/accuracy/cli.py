@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import tempfile
 from dataclasses import asdict
@@ -31,7 +32,8 @@ OUT = REPO / "benchmarks" / "results" / "accuracy"
 def plan(args: argparse.Namespace, budget: Budget, results: Results) -> list[tuple]:
     """(dataset, seed, method) still to run, in the order a time limit should cut last:
     the methods the targets compare on every dataset and seed first, then the rest
-    dataset by dataset (the real set first by default), seed by seed."""
+    dataset by dataset (the real set first by default), seed by seed; with
+    ``--longest-first``, the rest by their price instead, longest first."""
     todo = [
         (dataset, seed, args.catalog[label])
         for dataset in args.datasets
@@ -39,7 +41,26 @@ def plan(args: argparse.Namespace, budget: Budget, results: Results) -> list[tup
         for label in args.methods
         if not results.done(dataset, seed, args.catalog[label], budget.key())
     ]
-    return sorted(todo, key=lambda item: item[2].label not in TARGET_METHODS)  # stable
+    todo.sort(key=lambda item: item[2].label not in TARGET_METHODS)  # stable
+    if args.longest_first:
+        todo = longest_first(todo, budget, args.longest_first)
+    return todo
+
+
+def longest_first(todo: list[tuple], budget: Budget, timed: Path) -> list[tuple]:
+    """The runs after the targets' in falling price (from an earlier grid's runs): a grid
+    ends when its last run does, and a long run started late leaves the other slots idle
+    (one MedT run on the real sample lasts half of an 8-minute grid). A run nothing prices may be
+    long: it goes first."""
+    from benchmarks.accuracy.cost import Prices
+
+    prices = Prices.from_rows(read_results(timed, "--longest-first")["runs"], budget.key())
+
+    def key(run: tuple) -> tuple[bool, float]:
+        found = prices.price(run[0], run[2].label)
+        return run[2].label not in TARGET_METHODS, -found[0] if found else -math.inf
+
+    return sorted(todo, key=key)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -96,6 +117,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="only print what the runs still to do (those not finished in --work) would take, "
         "priced from the runs of an earlier accuracy.json (e.g. "
         "benchmarks/results/accuracy/h200_accuracy.json; no training)",
+    )
+    p.add_argument(
+        "--longest-first",
+        type=Path,
+        metavar="ACCURACY_JSON",
+        help="start the longest runs first, priced from an earlier accuracy.json: the grid "
+        "ends sooner (the targets' runs still go first)",
     )
     p.add_argument(
         "--render",

@@ -120,3 +120,38 @@ def test_runs_timed_only_at_other_epochs_without_phases_are_named_as_such() -> N
     assert "1 run not priced (left out of the totals), no finished run of the method" in text
     assert "1 run not priced (left out of the totals), timed only at other epochs" in text
     assert "unet (a)" in text and "unext (a)" in text and "run-s" not in text
+
+
+def test_longest_first_starts_the_targets_then_the_dearest_runs_and_ends_sooner(
+    tmp_path: Path,
+) -> None:
+    """Priced from a timed grid: the targets' runs keep the lead, the rest fall in price,
+    a run nothing prices leads the rest; the estimated wall time can only shrink."""
+    seconds = {"mpdnet": 5.0, "unet": 20.0, "medt": 200.0, "unext": 10.0, "mpdnet+kd": 8.0}
+    timed = tmp_path / "timed.json"
+    timed.write_text(json.dumps({"suite": "accuracy", "runs": [
+        row(d, m, s) for d in ("real", "syn") for m, s in seconds.items()]}))  # fmt: skip
+    args = cli.parse_args(["--quick", "--datasets", "syn,real", "--seeds", "2",
+                           "--methods", "unext,unet,mpdnet,medt,mpdnet+kd,cenet",
+                           "--epochs", "10", "--teacher-epochs", "30",
+                           "--longest-first", str(timed), "--work", str(tmp_path)])  # fmt: skip
+    budget = grid.Budget(None, 10, 30, 4, ("swin",), "cpu")
+
+    class Nothing:
+        def done(self, *_: object) -> bool:
+            return False
+
+    todo = cli.plan(args, budget, Nothing())
+    labels = [m.label for _, _, m in todo]
+    assert labels[:4] == ["mpdnet"] * 4  # the targets' runs first, as without the option
+    assert labels[4:8] == ["cenet"] * 4  # never timed: may be long
+    assert labels[8:12] == ["medt"] * 4 and labels[-4:] == ["mpdnet+kd"] * 4
+    prices = Prices.from_rows(json.loads(timed.read_text())["runs"])
+
+    def cost(run):
+        return (prices.price(run[0], run[2].label) or (50.0,))[0]
+
+    args.longest_first = None
+    plain = cli.plan(args, budget, Nothing())
+    assert sorted(map(str, plain)) == sorted(map(str, todo))  # the same runs, reordered
+    assert makespan(todo, cost, jobs=3) < makespan(plain, cost, jobs=3)
