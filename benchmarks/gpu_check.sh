@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The GPU measurements of benchmarks/results/*/h100_* and h200_* as steps sized for a
 # 10-minute lease of a GPU machine whose Python lacks pydantic and kornia (carried as wheels
-# in .whl/) and that sees the real ISIC sample only when it is copied into .isic/data/.
+# in .whl/) and that sees the real ISIC sample only when it is copied into .isic/data/;
+# benchmarks/gpu_carry.sh prepares both, and the device call names them in its carry.
 # Usage: [DEADLINE=EPOCH_SECONDS] bash benchmarks/gpu_check.sh OUT [STEP ...]   (default:
 # every step; everything lands in OUT/gpu_results.tar.gz, packed again after each step; with
 # DEADLINE, no step runs past it: each is cut short, or skipped under 30 s left)
