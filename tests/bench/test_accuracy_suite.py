@@ -20,7 +20,10 @@ from benchmarks.accuracy import cli, grid, runner
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_accuracy_suite_writes_the_table_and_resumes(tmp_path: Path) -> None:
+def test_accuracy_suite_writes_the_table_and_resumes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DISTILL_CACHE", str(tmp_path / "cache"))  # it times a teacher's training
     out, work = tmp_path / "out", tmp_path / "work"
     args = ["--quick", "--methods", "mpdnet+kd", "--teachers", "cnn", "--size", "32"]
     args += ["--set", "teacher.backbone=resnet18", "--counts", "4,2,2", "--batch", "2"]

@@ -22,7 +22,8 @@ def rows(run_dir):
 
 
 @pytest.mark.slow
-def test_sweep_trains_teacher_once_and_resumes(tmp_path):
+def test_sweep_trains_teacher_once_and_resumes(tmp_path, monkeypatch):
+    monkeypatch.setenv("DISTILL_CACHE", str(tmp_path / "cache"))  # no teacher stored yet
     out = tmp_path / "sweep"
     args = [
         "sweep",
