@@ -63,15 +63,6 @@ def per_image_dice(run_dir: Path) -> dict[str, float]:
     return {image: round(dice, 5) for image, dice in image_scores(test["per_image"]).items()}
 
 
-def drop_resume_states(run_dir: Path) -> None:
-    """Remove a finished run's ``last.pt`` files: they hold weights and optimizer state only
-    for ``--resume``, which the suite never uses (it redoes an unfinished run), and they are
-    most of a folder (TransUNet: 1.3 of 2.0 GB), which a full grid of 225 runs cannot spare
-    on a 64 GB disk. ``best.pt``, the student's safetensors and the reports stay."""
-    for path in Path(run_dir).glob("*last.pt"):
-        path.unlink()
-
-
 def run_one(dataset: str, seed: int, method: Method, budget: Budget, work: Path,
             gpu_share: float | None = None, silent: bool = False) -> dict[str, Any]:  # fmt: skip
     """Train and test one (dataset, seed, method); failures become a row with the error.
@@ -108,7 +99,6 @@ def run_one(dataset: str, seed: int, method: Method, budget: Budget, work: Path,
         row["phases"] = time_phases(result.run_dir)
         row["phases"]["setup"] = setup_seconds(result.run_dir, started)
         row["per_image_mDice"] = per_image_dice(result.run_dir)
-        drop_resume_states(result.run_dir)
         del result  # its models, before their memory is handed back below
     except Interrupted:
         raise  # Ctrl-C / SIGTERM stops the suite; finished rows are already saved

@@ -113,6 +113,11 @@ class TrainConfig(Section):
         description="epochs between resumable checkpoints; 0: only at the end and when "
         "interrupted (large models write GBs per checkpoint)",
     )
+    resume_state: bool = Field(
+        True,
+        description="write last.pt (weights, optimizer, RNG) for --resume; off: nothing to "
+        "resume from, a stopped run is redone, and no GBs are written per run (grids)",
+    )
 
 
 class StudentTrainConfig(TrainConfig):

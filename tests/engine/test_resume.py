@@ -78,9 +78,35 @@ def test_sigterm_saves_mid_epoch_and_resume_is_exact(tmp_path):
     assert all(torch.allclose(w1[k].float(), w2[k].float(), atol=1e-6) for k in w1)
 
 
-@pytest.mark.parametrize("every, expected_last_writes", [(0, 1), (2, 2)])
-def test_checkpoint_every_writes_less_and_trains_the_same(
-    tmp_path, monkeypatch, every, expected_last_writes
+@pytest.mark.slow
+def test_without_a_resume_state_sigterm_writes_nothing_and_resume_starts_over(tmp_path):
+    """``train.resume_state=false`` (grids that redo a run): no last.pt, ever; --resume then
+    trains the stage again from its first epoch, replacing the stopped try's rows, and ends
+    where an uninterrupted run does."""
+    args = [*NO_TEACHER, "--set", "train.batch_size=2", "--set", "data.dataset.train_count=32",
+            "--epochs", "8", "--set", "train.resume_state=false", "--out", tmp_path]  # fmt: skip
+    assert cli("run", *args, "--name", "straight", "--quiet") == 0
+    assert not (tmp_path / "straight" / "last.pt").exists()
+    proc = spawn("run", *args, "--name", "stopped")
+    stopped = tmp_path / "stopped"
+    wait_for(lambda: len(metric_rows(stopped)) >= 1, proc)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err[-2000:]
+    assert "nothing to resume from (train.resume_state is off)" in err
+    assert not (stopped / "last.pt").exists()
+    assert cli("run", "--resume", stopped, "--quiet") == 0
+    assert [r["epoch"] for r in metric_rows(stopped)] == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert final_summary(stopped) == pytest.approx(final_summary(tmp_path / "straight"))
+
+
+@pytest.mark.parametrize(
+    "setting, last_writes",
+    [("train.checkpoint_every=0", 1), ("train.checkpoint_every=2", 2),
+     ("train.resume_state=false", 0)],
+)  # fmt: skip
+def test_sparser_checkpoints_write_less_and_train_the_same(
+    tmp_path, monkeypatch, setting, last_writes
 ):
     import distill.core.engine.loop as loop
 
@@ -94,11 +120,14 @@ def test_checkpoint_every_writes_less_and_trains_the_same(
     args = [*NO_TEACHER, "--out", tmp_path, "--quiet"]
     assert cli("run", *args, "--name", "every-epoch") == 0
     monkeypatch.setattr(loop, "save_atomic", counting_save)
-    assert cli("run", *args, "--name", "sparse", "--set", f"train.checkpoint_every={every}") == 0
+    assert cli("run", *args, "--name", "sparse", "--set", setting) == 0
 
-    assert writes.count("last.pt") == expected_last_writes  # 3 epochs: the end (+ epoch 2)
-    assert 1 <= writes.count("best.pt") <= expected_last_writes
-    assert load_checkpoint(tmp_path / "sparse" / "last.pt")["loop"]["epoch"] == 3
+    assert writes.count("last.pt") == last_writes  # 3 epochs: the end (+ epoch 2)
+    assert 1 <= writes.count("best.pt") <= max(last_writes, 1)
+    if last_writes:
+        assert load_checkpoint(tmp_path / "sparse" / "last.pt")["loop"]["epoch"] == 3
+    else:
+        assert not (tmp_path / "sparse" / "last.pt").exists()
     dense, sparse = tmp_path / "every-epoch", tmp_path / "sparse"
     assert final_summary(sparse) == final_summary(dense)
     best_dense = torch.load(dense / "best.pt", weights_only=True)

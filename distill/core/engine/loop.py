@@ -125,14 +125,14 @@ def fit(
         state.update(ckpt["loop"])
         epoch_generator = ckpt["generator"]
         set_rng_state(ckpt["rng"])
-        if truncate_log:
-            truncate_log(stage.name, state["epoch"])
         progress.note(
             f"[cyan]{stage.name}: resumed at epoch {state['epoch'] + 1}, step {state['step']}[/]"
         )
+    if resume and truncate_log:  # without a resume state the stage starts over: all its rows go
+        truncate_log(stage.name, state["epoch"])
 
     def checkpoint(path: Path) -> None:
-        if not ranks.main:
+        if not (ranks.main and cfg.resume_state):
             return
         blob = {
             "model": stage.model.state_dict(),
@@ -199,9 +199,13 @@ def fit(
                     state["running"] = {k: float(v) for k, v in running.items()}
                     flush_best()  # the best file must agree with the state resumed from
                     checkpoint(stage.last_path)
+                    where = f"epoch {epoch + 1} step {step + 1}"
                     raise Interrupted(
                         f"{signal.Signals(stop['signal']).name}: saved {stage.last_path} at "
-                        f"epoch {epoch + 1} step {step + 1}; continue with --resume"
+                        f"{where}; continue with --resume"
+                        if cfg.resume_state
+                        else f"{signal.Signals(stop['signal']).name}: stopped at {where}; "
+                        "nothing to resume from (train.resume_state is off)"
                     )
             running = ranks.mean(running)
             row = epoch_row(stage, epoch, running, state["count"], optimizer, progress)

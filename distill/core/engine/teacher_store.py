@@ -16,7 +16,9 @@ from distill.core.store import cache_root, digest
 
 def teacher_key(cfg: RunConfig, teacher: ComponentConfig) -> str:
     """Hash of everything that changes the trained teacher (not the student side)."""
-    recipe = cfg.teacher_train.model_dump(mode="json", exclude={"checkpoint", "retrain"})
+    recipe = cfg.teacher_train.model_dump(
+        mode="json", exclude={"checkpoint", "retrain", "resume_state"}
+    )
     material: dict[str, Any] = {
         "teacher": teacher.model_dump(mode="json"),
         "dataset": cfg.data.dataset.model_dump(mode="json"),
