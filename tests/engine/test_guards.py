@@ -124,7 +124,13 @@ def test_trained_teacher_is_reused_and_retrained_on_request(tmp_path, monkeypatc
     assert cli("run", *args, "--name", "third", "--retrain-teacher") == 0
     assert any(r["stage"] == "teacher:unet" for r in metric_rows(tmp_path / "runs" / "third"))
     # What decides only which files a run writes does not change the teacher: reused.
-    assert cli("run", *args, "--name", "fourth", "--set", "teacher_train.resume_state=false") == 0
+    files = [
+        "--set",
+        "teacher_train.resume_state=false",
+        "--set",
+        "teacher_train.checkpoint_every=0",
+    ]
+    assert cli("run", *args, "--name", "fourth", *files) == 0
     fourth = json.loads((tmp_path / "runs" / "fourth" / "teacher0.json").read_text())
     assert fourth["key"] == first["key"]
     assert not any(r["stage"] == "teacher:unet" for r in metric_rows(tmp_path / "runs" / "fourth"))

@@ -15,9 +15,10 @@ from distill.core.store import cache_root, digest
 
 
 def teacher_key(cfg: RunConfig, teacher: ComponentConfig) -> str:
-    """Hash of everything that changes the trained teacher (not the student side)."""
+    """Hash of everything that changes the trained teacher (not the student side, nor which
+    checkpoint files its training writes)."""
     recipe = cfg.teacher_train.model_dump(
-        mode="json", exclude={"checkpoint", "retrain", "resume_state"}
+        mode="json", exclude={"checkpoint", "retrain", "resume_state", "checkpoint_every"}
     )
     material: dict[str, Any] = {
         "teacher": teacher.model_dump(mode="json"),
