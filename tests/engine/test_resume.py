@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -44,29 +45,28 @@ def test_sigkill_then_resume_matches_uninterrupted_run(tmp_path):
     assert epochs == [1, 2, 3, 4, 5, 6]
 
 
-@pytest.mark.slow
-def test_sigterm_saves_mid_epoch_and_resume_is_exact(tmp_path):
-    # 16 steps an epoch for 8 epochs: the signal, sent as soon as epoch 1 is logged, always
-    # lands while training is still going on.
-    args = [
-        *NO_TEACHER,
-        "--set",
-        "train.batch_size=2",
-        "--set",
-        "data.dataset.train_count=32",
-        "--epochs",
-        "8",
-        "--out",
-        tmp_path,
-    ]
-    assert cli("run", *args, "--name", "straight", "--quiet") == 0
-    # No epoch checkpoints: what the interrupt writes (last and the pending best) must suffice.
-    proc = spawn("run", *args, "--set", "train.checkpoint_every=0", "--name", "stopped")
-    stopped = tmp_path / "stopped"
-    wait_for(lambda: len(metric_rows(stopped)) >= 1, proc)
+# 16 steps an epoch for 8 epochs: a signal sent as soon as epoch 1 is logged always lands
+# while training is still going on.
+LONG = [*NO_TEACHER, "--set", "train.batch_size=2", "--set", "data.dataset.train_count=32",
+        "--epochs", "8"]  # fmt: skip
+
+
+def sigterm_after_first_epoch(run_dir: Path, *args) -> str:
+    """Start a run, stop it with SIGTERM once its first epoch is logged; its stderr."""
+    proc = spawn("run", *args, "--out", run_dir.parent, "--name", run_dir.name)
+    wait_for(lambda: len(metric_rows(run_dir)) >= 1, proc)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err[-2000:]
+    return err
+
+
+@pytest.mark.slow
+def test_sigterm_saves_mid_epoch_and_resume_is_exact(tmp_path):
+    assert cli("run", *LONG, "--out", tmp_path, "--name", "straight", "--quiet") == 0
+    # No epoch checkpoints: what the interrupt writes (last and the pending best) must suffice.
+    stopped = tmp_path / "stopped"
+    err = sigterm_after_first_epoch(stopped, *LONG, "--set", "train.checkpoint_every=0")
     assert "continue with --resume" in err
     state = load_checkpoint(stopped / "last.pt")["loop"]
     assert state["epoch"] >= 1
@@ -83,16 +83,11 @@ def test_without_a_resume_state_sigterm_writes_nothing_and_resume_starts_over(tm
     """``train.resume_state=false`` (grids that redo a run): no last.pt, ever; --resume then
     trains the stage again from its first epoch, replacing the stopped try's rows, and ends
     where an uninterrupted run does."""
-    args = [*NO_TEACHER, "--set", "train.batch_size=2", "--set", "data.dataset.train_count=32",
-            "--epochs", "8", "--set", "train.resume_state=false", "--out", tmp_path]  # fmt: skip
-    assert cli("run", *args, "--name", "straight", "--quiet") == 0
+    args = [*LONG, "--set", "train.resume_state=false"]
+    assert cli("run", *args, "--out", tmp_path, "--name", "straight", "--quiet") == 0
     assert not (tmp_path / "straight" / "last.pt").exists()
-    proc = spawn("run", *args, "--name", "stopped")
     stopped = tmp_path / "stopped"
-    wait_for(lambda: len(metric_rows(stopped)) >= 1, proc)
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, err[-2000:]
+    err = sigterm_after_first_epoch(stopped, *args)
     assert "nothing to resume from (train.resume_state is off)" in err
     assert not (stopped / "last.pt").exists()
     assert cli("run", "--resume", stopped, "--quiet") == 0
