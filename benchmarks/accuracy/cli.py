@@ -50,8 +50,8 @@ def plan(args: argparse.Namespace, budget: Budget, results: Results) -> list[tup
 def longest_first(todo: list[tuple], budget: Budget, timed: Path) -> list[tuple]:
     """The runs after the targets' in falling price (from an earlier grid's runs): a grid
     ends when its last run does, and a long run started late leaves the other slots idle
-    (one MedT run on the real sample lasts half of an 8-minute grid). A run nothing prices may be
-    long: it goes first."""
+    (one MedT run on the real sample lasts half of an 8-minute grid). A run nothing prices
+    may be long: it goes first."""
     from benchmarks.accuracy.cost import Prices
 
     prices = Prices.from_rows(read_results(timed, "--longest-first")["runs"], budget.key())

@@ -199,13 +199,13 @@ def fit(
                     state["running"] = {k: float(v) for k, v in running.items()}
                     flush_best()  # the best file must agree with the state resumed from
                     checkpoint(stage.last_path)
+                    name = signal.Signals(stop["signal"]).name
                     where = f"epoch {epoch + 1} step {step + 1}"
                     raise Interrupted(
-                        f"{signal.Signals(stop['signal']).name}: saved {stage.last_path} at "
-                        f"{where}; continue with --resume"
+                        f"{name}: saved {stage.last_path} at {where}; continue with --resume"
                         if cfg.resume_state
-                        else f"{signal.Signals(stop['signal']).name}: stopped at {where}; "
-                        "nothing to resume from (train.resume_state is off)"
+                        else f"{name}: stopped at {where}; nothing to resume from "
+                        "(train.resume_state is off)"
                     )
             running = ranks.mean(running)
             row = epoch_row(stage, epoch, running, state["count"], optimizer, progress)
