@@ -64,6 +64,10 @@ def test_sweep_trains_teacher_once_and_resumes(tmp_path, monkeypatch):
     assert len(study.trials) == 3
     best = RunConfig.model_validate(yaml.safe_load((out / "best_config.yaml").read_text()))
     assert best.distillers[0].name == "kd"
+    # trials are retried, never resumed: no resume state; the best config keeps the user's
+    trial = out / "trials" / "trial-0000"
+    assert (trial / "best.pt").exists() and not list(trial.glob("*last.pt"))
+    assert best.train.resume_state and best.teacher_train.resume_state
     assert (out / "optimization_history.png").stat().st_size > 1000
     assert (out / "param_importances.png").exists()
 

@@ -104,7 +104,11 @@ def run_sweep(
     def objective(trial: optuna.Trial) -> float:
         overrides = trial_overrides(trial, space)
         name = f"trial-{trial.number:04d}"
-        cfg = build_config({**base, "out": str(settings.out / "trials"), "name": name}, overrides)
+        # A trial is never resumed (a dead worker's trial is retried from the start), so it
+        # writes no resume state: for a large model that is GBs per epoch.
+        stages = {k: {**base.get(k, {}), "resume_state": False} for k in ("train", "teacher_train")}
+        where = {"out": str(settings.out / "trials"), "name": name}
+        cfg = build_config({**base, **where, **stages}, overrides)
         trial.set_user_attr("run_dir", str(settings.out / "trials" / name))
         trial.set_user_attr("overrides", overrides)
 
