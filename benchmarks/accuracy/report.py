@@ -145,6 +145,7 @@ def time_section(rows: list[dict[str, Any]], jobs: int, since: str | None) -> li
     from benchmarks.accuracy.runner import PHASES
     from distill.core.report.tables import markdown_table
 
+    timed = (*PHASES, "setup")  # setup: rows from before it was timed lack it
     per: dict[str, dict[str, Any]] = {}
     for r in rows:
         if "phases" not in r:  # failed, or from before phases were recorded
@@ -152,7 +153,7 @@ def time_section(rows: list[dict[str, Any]], jobs: int, since: str | None) -> li
         t = per.setdefault(r["method"], {"method": r["method"], "runs": 0, "seconds": 0.0})
         t["runs"] += 1
         t["seconds"] += r["seconds"]
-        for phase in (*PHASES, "setup"):  # setup: rows from before it was timed lack it
+        for phase in timed:
             t[phase] = t.get(phase, 0.0) + r["phases"].get(phase, 0.0)
         if "peak_gpu_gib" in r:  # what a run needs beside others: its largest
             t["peak_gpu_gib"] = max(t.get("peak_gpu_gib", 0.0), r["peak_gpu_gib"])
@@ -161,7 +162,7 @@ def time_section(rows: list[dict[str, Any]], jobs: int, since: str | None) -> li
     table = sorted(per.values(), key=lambda t: -t["seconds"])
     for t in table:
         t["per_run"] = t["seconds"] / t["runs"]
-        t["rest"] = t["seconds"] - sum(t[phase] for phase in (*PHASES, "setup"))
+        t["rest"] = t["seconds"] - sum(t[phase] for phase in timed)
     setup = any("setup" in r.get("phases", {}) for r in rows)
     columns = [("method", "Method"), ("runs", "runs"), ("seconds", "run-s", 0),
                ("per_run", "s/run", 1), *([("setup", "setup", 0)] if setup else []),
