@@ -255,7 +255,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         ),
     }
     check_variants(args, budget)
-    results = Results(args.work, args.out, settings, args.fresh)
+    # one run at a time trains in this process: its report is written between runs
+    results = Results(args.work, args.out, settings, args.fresh, background=args.jobs > 1)
     todo = plan(args, budget, results)
     if args.estimate:
         return print_estimate(todo, budget, args.estimate)

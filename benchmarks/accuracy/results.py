@@ -18,9 +18,11 @@ if TYPE_CHECKING:
 
 class Results:
     """Finished rows, appended to a JSON-lines file in the work folder (resumable), with the
-    Markdown/JSON/PNG report rewritten in the background as they come."""
+    Markdown/JSON/PNG report rewritten as they come: in the background (``background``)
+    where the runs train in worker processes, between runs where they train in this one."""
 
-    def __init__(self, work: Path, out: Path, settings: dict[str, Any], fresh: bool) -> None:
+    def __init__(self, work: Path, out: Path, settings: dict[str, Any], fresh: bool,
+                 background: bool = True) -> None:  # fmt: skip
         self.path = work / "rows.jsonl"
         self.out, self.settings = out, settings
         if fresh and self.path.exists():
@@ -29,7 +31,7 @@ class Results:
             self.path.exists()
         ) else []  # fmt: skip
         self.started = time.perf_counter()
-        self.refresher = Refresher(self.write)
+        self.refresher = Refresher(self.write, background)
 
     def done(self, dataset: str, seed: int, method: Method, budget: dict[str, Any]) -> bool:
         return any(
@@ -72,24 +74,35 @@ class Results:
 
 
 class Refresher:
-    """Calls ``write`` in a background thread whenever asked, one call for any number of
-    requests made meanwhile. The loop that hands runs to free GPU slots must not wait for a
-    report (1.5-3 s with 170 rows, mostly the plot): while it waited after each row, the
-    runs that ended meanwhile left their slots empty, and on an H200 with 12 at a time the
-    slots were busy only 60% of the wall time."""
+    """Calls ``write`` whenever asked, in a background thread (one call for any number of
+    requests made meanwhile) or, without ``background``, at once.
 
-    def __init__(self, write: Callable[[], object]) -> None:
+    The loop that hands runs to free GPU slots must not wait for a report (1.5-3 s with 170
+    rows, mostly the plot): while it waited after each row, the runs that ended meanwhile
+    left their slots empty, and on an H200 with 12 at a time the slots were busy only 60% of
+    the wall time. A run trained in this process must not have a report written beside it:
+    pricing a model builds it from a reseeded global random stream, which changed the run
+    under way (the same CPU grid gave a different mDice on each try)."""
+
+    def __init__(self, write: Callable[[], object], background: bool = True) -> None:
         self.write = write
         self.wanted = threading.Event()
         self.closing = False
-        self.thread = threading.Thread(target=self._serve, name="accuracy-report", daemon=True)
-        self.thread.start()
+        self.thread: threading.Thread | None = None
+        if background:
+            self.thread = threading.Thread(target=self._serve, name="accuracy-report", daemon=True)
+            self.thread.start()
 
     def request(self) -> None:
-        self.wanted.set()
+        if self.thread is None:
+            self._write()
+        else:
+            self.wanted.set()
 
     def close(self) -> None:
         """Wait for a write under way; drop the requests not served (a final write follows)."""
+        if self.thread is None:
+            return
         self.closing = True
         self.wanted.set()
         self.thread.join()
@@ -100,7 +113,10 @@ class Refresher:
             if self.closing:
                 return
             self.wanted.clear()
-            try:
-                self.write()
-            except Exception as err:  # an interim report must not end the runs; the final
-                print(f"report not rewritten: {type(err).__name__}: {err}", flush=True)
+            self._write()
+
+    def _write(self) -> None:
+        try:
+            self.write()
+        except Exception as err:  # an interim report must not end the runs (finish() raises)
+            print(f"report not rewritten: {type(err).__name__}: {err}", flush=True)

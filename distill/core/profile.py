@@ -73,9 +73,10 @@ def _cost(
     comp = json.loads(component)
     values = {k: v for k, v in comp.items() if k != "name"}
     values["num_classes"] = num_classes
-    torch.manual_seed(0)
-    model = registry().get(kind, comp["name"]).build_model(values, size)
-    return count_parameters(model) / 1e6, count_macs(model, size) / 1e9
+    with torch.random.fork_rng(devices=[]):  # the caller's random stream stays as it was
+        torch.manual_seed(0)
+        model = registry().get(kind, comp["name"]).build_model(values, size)
+        return count_parameters(model) / 1e6, count_macs(model, size) / 1e9
 
 
 def model_cost(kind: str, comp: dict[str, Any], num_classes: int, size: tuple[int, int],

@@ -1,5 +1,5 @@
 """The accuracy suite's row store: rows kept at once, the report rewritten off the loop that
-hands out runs."""
+hands out runs, or between runs trained in this process."""
 
 from __future__ import annotations
 
@@ -76,3 +76,22 @@ def test_a_failed_interim_report_is_said_and_the_last_one_still_written(
     wait_for(lambda: not store.refresher.wanted.is_set())  # the rewrite was taken up
     assert store.finish(final=False) == {"rows": 1, "final": False}  # a stopped suite's
     assert "report not rewritten: OSError: disk full" in capsys.readouterr().out
+
+
+def test_without_background_the_report_is_written_in_the_callers_thread_before_add_returns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Runs trained in this process: the report goes between them, never beside one."""
+    threads: list[threading.Thread] = []
+
+    def report(rows, settings, out, seconds, final):
+        threads.append(threading.current_thread())
+        return {"rows": len(rows), "final": final}
+
+    monkeypatch.setattr(results_module, "write_report", report)
+    store = Results(tmp_path / "work", tmp_path / "out", {}, fresh=False, background=False)
+    store.add(row(0))
+    assert threads == [threading.main_thread()]
+    store.add(row(1))
+    assert len(threads) == 2 and store.refresher.thread is None
+    assert store.finish() == {"rows": 2, "final": True}

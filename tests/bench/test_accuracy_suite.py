@@ -117,6 +117,19 @@ def test_accuracy_variants_join_the_table_and_are_chosen_on_validation(
     assert not rows.done("synthetic-derm", 0, other, budget)
 
 
+def test_runs_trained_one_after_another_score_as_each_trained_alone(tmp_path: Path) -> None:
+    """One run at a time trains in the suite's own process, and the report written after a
+    run builds models to price them: that must not touch the next run's random stream."""
+    args = ["--quick", "--size", "32", "--counts", "8,2,2", "--batch", "2", "--epochs", "3"]
+
+    def unext(methods: str, name: str) -> list[tuple]:
+        result = cli.main([*args, "--methods", methods, "--work", str(tmp_path / name),
+                           "--out", str(tmp_path / name / "out")])  # fmt: skip
+        return [(r["mDice"], r["best_val"]) for r in result["runs"] if r["method"] == "unext"]
+
+    assert unext("mpdnet,unext", "both") == unext("unext", "alone")
+
+
 def test_accuracy_render_redoes_the_report_of_stored_rows_for_its_grid_only(
     tmp_path: Path,
 ) -> None:

@@ -16,6 +16,7 @@ from distill.core.profile import (
     MEMORY_SAVED_TENSORS,
     count_macs,
     count_parameters,
+    model_cost,
     profile_model,
     profiles_markdown,
     saved_activation_bytes,
@@ -62,6 +63,17 @@ def test_single_conv_parameters_and_macs_are_the_textbook_counts():
     model = ConvReLU(3, 8, 3)
     assert count_parameters(model) == 3 * 8 * 3 * 3
     assert count_macs(model, (16, 20)) == 3 * 8 * 3 * 3 * 16 * 20
+
+
+def test_model_cost_leaves_the_callers_random_stream_alone():
+    """Tables price models between (or beside) training runs: building one from a fixed seed
+    must not reseed the run's global stream."""
+    torch.manual_seed(123)
+    expected = torch.rand(4)
+    torch.manual_seed(123)
+    params_m, gmacs = model_cost("student", {"name": "unet", "base_width": 4}, 2, (32, 32))
+    assert torch.equal(torch.rand(4), expected)
+    assert params_m > 0 and gmacs > 0
 
 
 def test_saved_activation_bytes_counts_what_backward_keeps():
