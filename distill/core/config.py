@@ -155,6 +155,11 @@ class EvalConfig(Section):
     spacing: float | None = Field(None, gt=0, description="pixel size in mm for distances")
     overlays: int = Field(8, ge=0, description="test images in the overlay grid")
     batch_size: int = Field(16, ge=1)
+    val_distances: bool = Field(
+        True,
+        description="ASSD/HD95 on val every epoch, for the curves (the best epoch is picked "
+        "by val mDice; test always has them)",
+    )
 
 
 class RunConfig(Section):

@@ -52,6 +52,10 @@ def test_accuracy_suite_writes_the_table_and_resumes(
     assert sorted(run["per_image_mDice"]) == ["test_00000", "test_00001"]  # for paired tests
     kept = sorted(p.name for p in (work / run["run_dir"]).glob("*.pt"))
     assert kept == ["best.pt", "teacher0_best.pt"]  # no resume states: a grid fills disks
+    # validation scores overlap only (the best epoch reads val mDice); the table has mASSD
+    epochs = [json.loads(line) for line in (work / run["run_dir"] / "metrics.jsonl").open()]
+    assert epochs and all("val/mDice" in e and "val/mASSD" not in e for e in epochs)
+    assert run["mASSD"] >= 0
     assert 0 < phases["setup"] < run["seconds"]
     assert sum(phases.values()) < run["seconds"]  # the rest: test, writing
     assert "'setup' builds the models and loads the data" in markdown

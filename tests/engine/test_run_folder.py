@@ -49,6 +49,21 @@ def test_run_folder_holds_everything_a_report_needs(trained_run):
     assert "mDice" in report
 
 
+def test_validation_without_distances_trains_the_same_run(trained_run, tmp_path):
+    """Off, val rows lose ASSD/HD95 only: the best epoch (val mDice) and test are unchanged."""
+    args = ("--out", tmp_path, "--name", "tiny", "--quiet", "--set", "eval.val_distances=false")
+    assert cli("run", *NO_TEACHER, *args) == 0
+    run = tmp_path / "tiny"
+    with_distances, without = metric_rows(trained_run), metric_rows(run)
+    assert all("val/mASSD" in r and "val/mHD95" in r for r in with_distances)
+    assert not any("val/mASSD" in r or "val/mHD95" in r for r in without)
+    assert [r["val/mDice"] for r in without] == [r["val/mDice"] for r in with_distances]
+    test, before = (json.loads((d / "test_metrics.json").read_text()) for d in (run, trained_run))
+    assert test["best_epoch"] == before["best_epoch"]
+    assert test["summary"] == before["summary"]  # mASSD included
+    assert (run / "curves.png").is_file()
+
+
 def test_eval_reproduces_the_test_metrics(trained_run, tmp_path):
     out = tmp_path / "eval.json"
     assert cli("eval", trained_run, "--json", out) == 0

@@ -47,9 +47,13 @@ def evaluate(
     batch_size: int = 16,
     spacing: float | None = None,
     class_names: Sequence[str] | None = None,
+    surface: bool = True,
 ) -> Evaluation:
+    """``surface=False``: overlap scores only, no ASSD/HD95 (most of the scoring time)."""
     preds = predict_split(model, split, runtime, batch_size)
-    metrics = SegmentationMetrics(model.num_classes, class_names=class_names, spacing=spacing)
+    metrics = SegmentationMetrics(
+        model.num_classes, class_names=class_names, spacing=spacing, surface=surface
+    )
     metrics.update(preds, split.masks.cpu().numpy(), ids=split.ids)
     return Evaluation(preds, metrics.aggregate())
 

@@ -212,7 +212,7 @@ def run_experiment(
             best_path=folder.path / "best.pt",
             suite=suite if len(suite.members) else None,
             teachers=graph_teachers(teachers, runtime.cuda_graphs),
-            eval_batch=cfg.eval.batch_size,
+            eval=cfg.eval,
         )
         result = fit(
             stage,
@@ -314,7 +314,7 @@ def train_teacher(
         val=splits["val"],
         last_path=folder.path / f"teacher{index}_last.pt",
         best_path=folder.path / f"teacher{index}_best.pt",
-        eval_batch=cfg.eval.batch_size,
+        eval=cfg.eval,
     )
     result = fit(
         stage,

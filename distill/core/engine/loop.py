@@ -19,7 +19,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from distill.core.config import TrainConfig
+from distill.core.config import EvalConfig, TrainConfig
 from distill.core.engine.batches import DeviceSplit, TrainBatches
 from distill.core.engine.checkpoint import load_checkpoint, save_atomic
 from distill.core.engine.distillation import DistillerSuite, FrozenTeacher, teacher_outputs
@@ -53,7 +53,7 @@ class Stage:
     best_path: Path
     suite: DistillerSuite | None = None
     teachers: list[FrozenTeacher] = field(default_factory=list)
-    eval_batch: int = 16
+    eval: EvalConfig = field(default_factory=EvalConfig)
 
 
 @dataclass
@@ -212,7 +212,8 @@ def fit(
             if stage.suite is not None:  # the warm-up factor at the epoch's last batch
                 row["distill_ramp"] = round(stage.suite.ramp, 4)
             trained = time.perf_counter()  # epoch_row read the losses: the GPU has caught up
-            scores = evaluate(stage.model, stage.val, runtime, stage.eval_batch)
+            scores = evaluate(stage.model, stage.val, runtime, stage.eval.batch_size,
+                              surface=stage.eval.val_distances)  # fmt: skip
             # where an epoch's time goes (steps vs validation), for sizing a budget
             row.update(train_s=round(trained - started, 3),
                        val_s=round(time.perf_counter() - trained, 3))  # fmt: skip
