@@ -27,40 +27,44 @@ def eval_command(
     data_root: Optional[Path] = typer.Option(None, "--data-root"),
     model: str = MODEL_OPTION,
     device: str = typer.Option("auto", "--device"),
+    tta: Optional[str] = typer.Option(None, "--tta", help="flip: mean over the flipped images"),
     json_out: Optional[Path] = typer.Option(None, "--json", help="write the metrics as JSON"),
 ) -> None:
     """Evaluate a saved model on a split and print the metric table."""
-    from distill.core.config import RuntimeConfig
-    from distill.core.engine.batches import DeviceSplit
-    from distill.core.engine.evaluate import evaluate
-    from distill.core.engine.experiment import load_run_config
-    from distill.core.engine.runtime import Runtime
-    from distill.core.engine.saved_run import load_saved_model
+    from distill.core.evaluation import eval_dataset, load_trained, score_split
     from distill.core.report.tables import metrics_table
+    from distill.core.run import Run
 
-    override = None
-    if dataset or data_root:
-        current = load_run_config(run_dir).data.dataset
-        same = dataset is None or dataset == current.name
-        override = current.model_dump() if same else {"name": dataset}
-        if data_root:
-            override["data_root"] = str(data_root)
-    saved = load_saved_model(run_dir, model, override)
-    runtime = Runtime(RuntimeConfig(device=device))
-    runtime.prepare(saved.model)
-    arrays = saved.dataset.load(split, tuple(saved.cfg.data.size))
-    result = evaluate(
-        saved.model,
-        DeviceSplit(arrays, saved.dataset, runtime.device, False),
-        runtime,
-        saved.cfg.eval.batch_size,
-        saved.cfg.eval.spacing,
-        saved.dataset.class_names,
-    )
-    title = f"{saved.label} on {saved.cfg.data.dataset.name}/{split} ({len(arrays)} images)"
-    console.print(metrics_table(result.summary, title=title))
+    run = Run.open(run_dir)
+    trained = load_trained(run, model)
+    target = eval_target(run, dataset, data_root)
+    data = eval_dataset(run, target)
+    settings = dict(device=device, batch_size=run.config.eval.batch_size,
+                    spacing=run.config.eval.spacing)  # fmt: skip
+    scores, seconds = score_split(trained, data, split, **settings)
+    title = f"{trained.label} on {data.name}/{split} ({int(scores.summary['n_images'])} images)"
+    console.print(metrics_table(scores.summary, title=title))
+    if tta:
+        with_tta, tta_seconds = score_split(trained, data, split, tta=tta, **settings)
+        console.print(metrics_table(with_tta.summary, title=f"{title}, tta={tta}"))
+        gain = with_tta.summary["mDice"] - scores.summary["mDice"]
+        console.print(f"tta {tta}: mDice {gain:+.4f}, prediction time x{tta_seconds / seconds:.2f} "
+                      f"({seconds:.2f} s -> {tta_seconds:.2f} s)")  # fmt: skip
+        scores = with_tta
     if json_out:
-        json_out.write_text(json.dumps(result.scores.to_dict(), indent=2))
+        json_out.write_text(json.dumps(scores.to_dict(), indent=2))
+
+
+def eval_target(run, dataset: str | None, data_root: Path | None) -> dict | None:
+    """The dataset to score on: the run's own, maybe at another root, or another one."""
+    if not (dataset or data_root):
+        return None
+    current = run.config.data.dataset
+    target = current.model_dump(mode="json") if dataset in (None, current.name) else {
+        "name": dataset}  # fmt: skip
+    if data_root:
+        target["data_root"] = str(data_root)
+    return target
 
 
 def collect_inputs(inputs: list[Path]) -> list[Path]:
@@ -90,18 +94,20 @@ def predict_command(
     """Segment images: a mask PNG (input size) and an overlay PNG for each."""
     from distill.core.config import RuntimeConfig
     from distill.core.engine.runtime import Runtime
-    from distill.core.engine.saved_run import load_saved_model
+    from distill.core.evaluation import load_trained
     from distill.core.metrics import label_map
+    from distill.core.run import Run
     from distill.core.report.overlays import overlay_image
     from distill.plugins.datasets.imageio import read_image
 
-    saved = load_saved_model(run_dir, model)
+    trained = load_trained(Run.open(run_dir), model)
     runtime = Runtime(RuntimeConfig(device=device))
-    net = runtime.prepare(saved.model)
-    size = tuple(saved.cfg.data.size)
-    mean = torch.tensor(saved.dataset.mean, device=runtime.device).view(1, -1, 1, 1)
-    std = torch.tensor(saved.dataset.std, device=runtime.device).view(1, -1, 1, 1)
-    binary = saved.dataset.num_classes == 2
+    net = runtime.prepare(trained.model)
+    pre = trained.preprocess
+    size = pre.size
+    mean = torch.tensor(pre.mean, device=runtime.device).view(1, -1, 1, 1)
+    std = torch.tensor(pre.std, device=runtime.device).view(1, -1, 1, 1)
+    binary = pre.num_classes == 2
     out.mkdir(parents=True, exist_ok=True)
     files = collect_inputs(inputs)
     for path in track(files, description="predicting", console=console):

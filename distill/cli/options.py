@@ -18,6 +18,7 @@ from typing import Any, Optional
 import typer
 
 from distill.core.config import RunConfig, build_config, load_yaml, merge
+from distill.core.errors import ConfigError
 from distill.core.presets import preset as preset_values
 
 # name, annotation, typer option: the flags every experiment command accepts
@@ -85,6 +86,15 @@ SHARED = [
         Optional[tuple[int, int]],
         typer.Option(None, "--size", help="training size: HEIGHT WIDTH"),
     ),
+    (
+        "log_to",
+        Optional[list[str]],
+        typer.Option(
+            None,
+            "--log-to",
+            help="mirror the run to a tracker: tensorboard, mlflow or a plugin's (repeatable)",
+        ),
+    ),
 ]
 
 
@@ -96,6 +106,17 @@ class ConfigFlags:
 
     def config(self, **extra: Any) -> RunConfig:
         return config_from_options(**{**self.values, **extra})
+
+    def given(self) -> tuple[dict[str, Any], list[str]]:
+        """Only what was typed, as a config tree and ``--set`` overrides: what a resumed
+        run is asked to change. A preset or config file would change everything."""
+        values = {k: v for k, v in self.values.items() if v is not None}
+        for whole in ("preset", "config"):
+            if whole in values:
+                raise ConfigError(f"--{whole} cannot be combined with --resume: a resumed run "
+                                  "keeps its config; change single fields with --set")  # fmt: skip
+        overrides = values.pop("set_", [])
+        return flag_tree(values, {}), list(overrides)
 
 
 def config_options(*, exclude: tuple[str, ...] = ()) -> Callable[[Callable], Callable]:
@@ -140,17 +161,28 @@ def config_from_options(
     epochs: int | None = None,
     teacher_epochs: int | None = None,
     size: tuple[int, int] | None = None,
+    log_to: list[str] | None = None,
 ) -> RunConfig:
     tree: dict[str, Any] = merge({}, preset_values(preset))
     if config is not None:
         tree = merge(tree, load_yaml(config))
+    given = dict(teacher=teacher, student=student, distiller=distiller, dataset=dataset,
+                 data_root=data_root, out=out, name=name, device=device, seed=seed,
+                 epochs=epochs, teacher_epochs=teacher_epochs, size=size)  # fmt: skip
+    given["log_to"] = log_to
+    return build_config(merge(tree, flag_tree(given, tree)), set_ or [])
+
+
+def flag_tree(given: dict[str, Any], tree: dict[str, Any]) -> dict[str, Any]:
+    """The config tree the flags stand for (``tree``: the preset and file they refine)."""
     flags: dict[str, Any] = {}
-    if teacher:
-        flags["teachers"] = list(teacher)
-    if student:
-        flags["student"] = student
-    if distiller:
-        flags["distillers"] = list(distiller)
+    if given.get("teacher"):
+        flags["teachers"] = list(given["teacher"])
+    if given.get("student"):
+        flags["student"] = given["student"]
+    if given.get("distiller"):
+        flags["distillers"] = list(given["distiller"])
+    dataset, data_root = given.get("dataset"), given.get("data_root")
     if dataset or data_root:
         current = tree.get("data", {}).get("dataset", {"name": "synthetic-derm"})
         current = {"name": current} if isinstance(current, str) else dict(current)
@@ -159,15 +191,25 @@ def config_from_options(
         if data_root:
             current["data_root"] = str(data_root)
         flags["data"] = {"dataset": current}
-    if size:
-        flags.setdefault("data", {})["size"] = list(size)
-    for key, value in (("out", out), ("name", name), ("seed", seed)):
+    if given.get("size"):
+        flags.setdefault("data", {})["size"] = list(given["size"])
+    for key in ("out", "name", "seed"):
+        value = given.get(key)
         if value is not None:
             flags[key] = str(value) if isinstance(value, Path) else value
-    if device:
-        flags["runtime"] = {"device": device}
-    if epochs is not None:
-        flags["train"] = {"epochs": epochs}
-    if teacher_epochs is not None:
-        flags["teacher_train"] = {"epochs": teacher_epochs}
-    return build_config(merge(tree, flags), set_ or [])
+    if given.get("device"):
+        flags["runtime"] = {"device": given["device"]}
+    if given.get("epochs") is not None:
+        flags["train"] = {"epochs": given["epochs"]}
+    if given.get("teacher_epochs") is not None:
+        flags["teacher_train"] = {"epochs": given["teacher_epochs"]}
+    if given.get("log_to"):
+        flags.setdefault("train", {})["loggers"] = with_loggers(tree, given["log_to"])
+    return flags
+
+
+def with_loggers(tree: dict[str, Any], names: list[str]) -> list[Any]:
+    """The config file's loggers (with their settings) plus those ``--log-to`` names."""
+    loggers = list(tree.get("train", {}).get("loggers") or [])
+    known = {x if isinstance(x, str) else x.get("name") for x in loggers}
+    return loggers + [name for name in dict.fromkeys(names) if name not in known]

@@ -31,9 +31,17 @@ def run_command(
     """
     from distill.core.engine.distributed import shutdown
     from distill.core.engine.experiment import run_experiment
+    from distill.core.engine.resume import resumed_config
+    from distill.core.run import Run
 
     cfg = None if resume is not None else options.config()
-    result = run_experiment(cfg, resume=resume, quiet=quiet, retrain_teacher=retrain_teacher)
+    resumed = None
+    if resume is not None:
+        resumed, changed = resumed_config(Run.open(resume), *options.given())
+        if changed:
+            console.print(f"resuming with {', '.join(changed)} changed (recorded in config.yaml)")
+    result = run_experiment(cfg, resume=resume, quiet=quiet, retrain_teacher=retrain_teacher,
+                            resumed_cfg=resumed)  # fmt: skip
     shutdown()  # under torchrun: every rank leaves the process group together
     from distill.core.report.tables import metrics_table
 

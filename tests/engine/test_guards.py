@@ -15,6 +15,7 @@ from distill.core.engine.checkpoint import load_checkpoint, save_atomic, write_a
 from distill.core.errors import DistillError
 from distill.core.interfaces import Distiller
 from distill.core.plugins import registry
+from distill.core.run import Run
 
 
 class ExplodingDistiller(Distiller):
@@ -112,8 +113,8 @@ def test_trained_teacher_is_reused_and_retrained_on_request(tmp_path, monkeypatc
     assert any(r["stage"] == "teacher:unet" for r in metric_rows(tmp_path / "runs" / "first"))
     assert cli("run", *args, "--name", "second") == 0
     assert not any(r["stage"] == "teacher:unet" for r in metric_rows(tmp_path / "runs" / "second"))
-    first = json.loads((tmp_path / "runs" / "first" / "teacher0.json").read_text())
-    second = json.loads((tmp_path / "runs" / "second" / "teacher0.json").read_text())
+    first = Run.open(tmp_path / "runs" / "first").teacher_record(0)
+    second = Run.open(tmp_path / "runs" / "second").teacher_record(0)
     assert first["key"] == second["key"] and first["source"] == second["source"]
     # Training the teacher in the same process must not shift the student's random stream:
     # the run that trained it and the run that reused it train the same student.
@@ -131,6 +132,6 @@ def test_trained_teacher_is_reused_and_retrained_on_request(tmp_path, monkeypatc
         "teacher_train.checkpoint_every=0",
     ]
     assert cli("run", *args, "--name", "fourth", *files) == 0
-    fourth = json.loads((tmp_path / "runs" / "fourth" / "teacher0.json").read_text())
+    fourth = Run.open(tmp_path / "runs" / "fourth").teacher_record(0)
     assert fourth["key"] == first["key"]
     assert not any(r["stage"] == "teacher:unet" for r in metric_rows(tmp_path / "runs" / "fourth"))

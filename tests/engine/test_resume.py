@@ -103,7 +103,7 @@ def test_without_a_resume_state_sigterm_writes_nothing_and_resume_starts_over(tm
 def test_sparser_checkpoints_write_less_and_train_the_same(
     tmp_path, monkeypatch, setting, last_writes
 ):
-    import distill.core.engine.loop as loop
+    import distill.core.engine.checkpointer as loop
 
     writes: list[str] = []
     real_save = loop.save_atomic

@@ -61,9 +61,10 @@ def test_seeds_of_a_method_make_one_row_with_their_spread(runs: Path, tmp_path: 
     (finished_kd,) = [r for r in read_runs(folders)[0] if r.cfg.distillers[0].name == "kd"]
     assert teacher["mDice"] == pytest.approx(100 * finished_kd.test["teachers"][0]["mDice"])
     # the cost of the model the run built: its checkpoint's weights, counted again
-    from distill.core.engine.saved_run import load_saved_model
+    from distill.core.evaluation import load_trained
+    from distill.core.run import Run
 
-    model = load_saved_model(runs / "unet-none-synthetic-derm-s0").model
+    model = load_trained(Run.open(runs / "unet-none-synthetic-derm-s0")).model
     assert alone["params_m"] == pytest.approx(count_parameters(model) / 1e6)
     assert alone["gmacs"] == pytest.approx(count_macs(model, (32, 32)) / 1e9)
     markdown = files["md"].read_text()

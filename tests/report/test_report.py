@@ -122,7 +122,7 @@ def test_overlay_grid_and_report(tmp_path) -> None:
     assert grid.is_file()
     curves = plot_curves([{"epoch": 0, "loss/task": 1.0, "val/mDice": 0.5}], tmp_path / "c.png")
     report = write_report(
-        tmp_path,
+        tmp_path / "report.md",
         "student:\n  name: mpdnet\n",
         summary,
         summary.per_class,

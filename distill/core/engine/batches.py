@@ -1,17 +1,20 @@
 """Batches from the decoded cache: uint8 arrays moved to the device once, augmented there.
 
-Shuffling uses a dedicated generator whose state goes into checkpoints, so a resumed run
-sees the same batches as an uninterrupted one.
+Shuffling and augmentation draw from the batches' own generators, whose states go into
+checkpoints, so a resumed run sees the same batches as an uninterrupted one and nothing
+else in the process can change them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import torch
 from torch import Tensor
 
+from distill.core.augment import BatchAugment
 from distill.core.config import AugmentParams
+from distill.core.engine.streams import stream
 from distill.core.interfaces import Dataset, SplitArrays
 
 
@@ -19,8 +22,15 @@ class DeviceSplit:
     """One split as uint8 tensors (images NCHW, masks NHW), on the device when it fits."""
 
     def __init__(
-        self, arrays: SplitArrays, dataset: Dataset, device: torch.device, on_device: bool = True
+        self,
+        arrays: SplitArrays,
+        dataset: Dataset,
+        device: torch.device,
+        on_device: bool = True,
+        stats: tuple[Sequence[float], Sequence[float]] | None = None,
     ) -> None:
+        """``stats`` (mean, std) normalise instead of the dataset's own: a trained model is
+        scored on other data with the statistics it was trained with."""
         self.ids = list(arrays.ids)
         self.device = device
         store = device if on_device else torch.device("cpu")
@@ -28,10 +38,11 @@ class DeviceSplit:
         self.masks = torch.from_numpy(arrays.masks).to(store)
         if store.type == "cpu" and device.type == "cuda":
             self.images, self.masks = self.images.pin_memory(), self.masks.pin_memory()
-        self.mean = torch.tensor(dataset.mean, device=device).view(1, -1, 1, 1)
-        self.std = torch.tensor(dataset.std, device=device).view(1, -1, 1, 1)
+        mean, std = stats or (dataset.mean, dataset.std)
+        self.mean = torch.tensor(mean, device=device).view(1, -1, 1, 1)
+        self.std = torch.tensor(std, device=device).view(1, -1, 1, 1)
         # plain floats for BatchAugment, which folds the normalisation into its colour pass
-        self.stats = (tuple(map(float, dataset.mean)), tuple(map(float, dataset.std)))
+        self.stats = (tuple(map(float, mean)), tuple(map(float, std)))
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -68,13 +79,17 @@ class TrainBatches:
         self.batch_size = min(batch_size, len(split))
         full = max(1, len(split) // self.batch_size)
         self.steps = min(full, steps_per_epoch) if steps_per_epoch else full
-        self.generator = torch.Generator().manual_seed(seed)
-        self.augment = build_augment(augment).to(split.device) if augment.enabled else None
+        self.shuffle = stream(seed, "shuffle")
+        self.augment_stream = stream(seed, "augment")
+        self.augment = BatchAugment(augment).to(split.device) if augment.enabled else None
+        self._epoch_start = self.shuffle.get_state()
+        self._in_epoch = False
 
     def epoch(self, start: int = 0) -> Iterator[tuple[Tensor, Tensor]]:
         """One epoch's batches from step ``start`` on (earlier ones are not even drawn, so
-        the augmentation RNG continues exactly where an interrupted run stopped)."""
-        order = torch.randperm(len(self.split), generator=self.generator)
+        the augmentation stream continues exactly where an interrupted run stopped)."""
+        self._epoch_start, self._in_epoch = self.shuffle.get_state(), True
+        order = torch.randperm(len(self.split), generator=self.shuffle)
         for step in range(start, self.steps):
             index = order[step * self.batch_size : (step + 1) * self.batch_size]
             if self.augment is None:
@@ -82,10 +97,16 @@ class TrainBatches:
                 yield self.split.normalise(images), masks
             else:  # uint8 in; scaling and normalisation happen inside the colour pass
                 mean, std = self.split.stats
-                yield self.augment(*self.split.raw(index), mean=mean, std=std)
+                raw = self.split.raw(index)
+                yield self.augment(*raw, self.augment_stream, mean=mean, std=std)
+        self._in_epoch = False
 
+    def state_dict(self) -> dict[str, Tensor]:
+        """Mid-epoch, the shuffle state the epoch started from (its order is drawn again on
+        resume); between epochs, the state the next epoch starts from."""
+        shuffle = self._epoch_start if self._in_epoch else self.shuffle.get_state()
+        return {"shuffle": shuffle, "augment": self.augment_stream.get_state()}
 
-def build_augment(params: AugmentParams) -> torch.nn.Module:
-    from distill.plugins.datasets.augment import BatchAugment
-
-    return BatchAugment(params)
+    def load_state_dict(self, state: dict[str, Tensor]) -> None:
+        self.shuffle.set_state(state["shuffle"])
+        self.augment_stream.set_state(state["augment"])

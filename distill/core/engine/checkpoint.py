@@ -67,3 +67,30 @@ def extract_state_dict(blob: dict[str, Any], key: str) -> dict[str, torch.Tensor
     if blob and all(isinstance(v, torch.Tensor) for v in blob.values()):
         return blob
     raise DistillError(f"checkpoint holds no '{key}' weights (keys: {sorted(blob)[:8]})")
+
+
+def load_weights(path: Path, key: str, model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """``model``'s weights from the checkpoint at ``path``, refused with the file named when
+    they do not fit the model or hold NaN/infinity (an update that diverged)."""
+    state = extract_state_dict(load_checkpoint(path), key)
+    bad = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise DistillError(
+            f"checkpoint '{path}' holds non-finite weights ({', '.join(bad[:3])}"
+            f"{', ...' if len(bad) > 3 else ''}): refused; retrain, or use an earlier checkpoint"
+        )
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    shapes = [k for k in set(state) & set(expected) if state[k].shape != expected[k].shape]
+    if missing or unexpected or shapes:
+        parts = [
+            f"{label} {', '.join(names[:3])}{', ...' if len(names) > 3 else ''}"
+            for label, names in (("missing", missing), ("unexpected", unexpected),
+                                 ("wrong shape", sorted(shapes))) if names
+        ]  # fmt: skip
+        raise DistillError(
+            f"checkpoint '{path}' does not fit the model ({'; '.join(parts)}): was it written "
+            "for another component or other parameters?"
+        )
+    return state

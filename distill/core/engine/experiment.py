@@ -2,34 +2,34 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
+import hashlib
+import subprocess
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import torch
-import yaml
-
-from distill.core.config import ComponentConfig, RunConfig, resolve, to_yaml
+from distill.core.config import ComponentConfig, RunConfig, resolve
 from distill.core.engine.batches import DeviceSplit, TrainBatches
-from distill.core.engine.checkpoint import extract_state_dict, load_checkpoint, write_atomic
+from distill.core.engine.checkpoint import load_checkpoint
 from distill.core.engine.distillation import DistillerSuite
-from distill.core.engine.evaluate import evaluate
-from distill.core.engine.loop import Stage, fit, read_jsonl
+from distill.core.engine.evaluate import Evaluation, evaluate
+from distill.core.engine.loop import Stage, fit
 from distill.core.engine.progress import TrainingProgress
-from distill.core.engine.reporting import write_run_report
-from distill.core.engine.runtime import Runtime, rng_kept, seed_everything
+from distill.core.engine.reporting import export_student, write_run_report
+from distill.core.engine.runtime import Runtime
+from distill.core.engine.stop import Interrupted, StopRequests, stop_requests
+from distill.core.engine.streams import ModuleStream, seeded
 from distill.core.engine.teacher_graphs import graph_teachers
-from distill.core.engine.teacher_store import store_teacher, stored_teacher, teacher_key
-from distill.core.errors import ConfigError
-from distill.core.interfaces import Dataset, SegmentationModel, check_model_contract
+from distill.core.engine.teacher_stage import StageContext, TeacherPlan, prepare_teacher
+from distill.core.interfaces import Dataset, SegmentationModel, SplitArrays, check_model_contract
 from distill.core.plugins import registry as get_registry
 from distill.core.registry import Registry
+from distill.core.run import Run, RunMirror
+from distill.core.tracking import build_loggers
 
-CONFIG_FILE = "config.yaml"
-METRICS_FILE = "metrics.jsonl"
-TEST_FILE = "test_metrics.json"
+SPLITS = ("train", "val", "test")
 
 
 @dataclass
@@ -40,11 +40,13 @@ class RunResult:
     teacher_test: list[dict[str, float]] = field(default_factory=list)
 
 
-def load_run_config(run_dir: Path) -> RunConfig:
-    path = Path(run_dir) / CONFIG_FILE
-    if not path.is_file():
-        raise ConfigError(f"'{run_dir}' is not a run folder: it has no {CONFIG_FILE}")
-    return RunConfig.model_validate(yaml.safe_load(path.read_text()))
+@dataclass
+class Models:
+    """What a run trains and distils with, built before any data is decoded."""
+
+    teachers: list[SegmentationModel]
+    student: SegmentationModel
+    suite: DistillerSuite
 
 
 def build_dataset(cfg: RunConfig, reg: Registry) -> Dataset:
@@ -59,44 +61,46 @@ def build_model(
     size: tuple[int, int],
     seed: int,
 ) -> SegmentationModel:
+    """A model with ``seed``'s initial weights; torch's global stream is left as it was."""
     component = reg.get(kind, comp.name)  # type: ignore[arg-type]
     values = {**comp.params, "num_classes": dataset.num_classes, "in_channels": dataset.in_channels}
-    torch.manual_seed(seed)
-    model = component.build_model(values, size)
+    with seeded(seed, f"build:{kind}"):
+        model = component.build_model(values, size)
     check_model_contract(model, comp.name, size)
     return model
 
 
-class RunFolder:
-    """The files of one run; metrics rows are appended as JSON lines."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.metrics = self.path / METRICS_FILE
-
-    def log(self, row: dict[str, Any]) -> None:
-        with self.metrics.open("a") as handle:
-            handle.write(json.dumps(row) + "\n")
-
-    def truncate(self, stage: str, epochs_done: int) -> None:
-        """On resume, drop rows of epochs that will be trained again."""
-        rows = [
-            r
-            for r in read_jsonl(self.metrics)
-            if not (r.get("stage") == stage and r.get("epoch", 0) > epochs_done)
+def build_models(cfg: RunConfig, reg: Registry, dataset: Dataset, runtime: Runtime) -> Models:
+    """Everything first, so wiring errors (a missing stride, say) appear before any data
+    is decoded or training time spent."""
+    size = tuple(cfg.data.size)
+    needs_teacher = any(reg.get("distiller", d.name).factory.needs for d in cfg.distillers)
+    teachers = [
+        runtime.prepare(build_model(reg, "teacher", comp, dataset, size, cfg.seed + 1 + i))
+        for i, comp in enumerate(cfg.teachers if needs_teacher else [])
+    ]
+    student = runtime.prepare(build_model(reg, "student", cfg.student, dataset, size, cfg.seed))
+    specs = [t.spec(c.name) for t, c in zip(teachers, cfg.teachers, strict=False)]
+    with seeded(cfg.seed, "build:distillers"):
+        members = [
+            (
+                d.name,
+                reg.get("distiller", d.name).build(d.params, student.spec(cfg.student.name), specs),
+            )  # fmt: skip
+            for d in cfg.distillers
         ]
-        self.metrics.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    suite = DistillerSuite(members, warmup_epochs=cfg.train.distill_warmup_epochs)
+    return Models(teachers, student, suite.to(runtime.device))
 
 
-def prepare_run_dir(cfg: RunConfig, resume: bool) -> RunFolder:
-    run_dir = Path(cfg.out) / cfg.run_name()
-    if run_dir.exists() and (run_dir / CONFIG_FILE).exists() and not resume:
-        raise ConfigError(
-            f"run folder '{run_dir}' already exists: continue it with --resume {run_dir}, "
-            "or choose another --name"
-        )
-    run_dir.mkdir(parents=True, exist_ok=True)
-    return RunFolder(run_dir)
+def data_fingerprint(arrays: Sequence[SplitArrays]) -> str:
+    """A digest of the decoded data itself (ids, pixels, labels of every split)."""
+    h = hashlib.blake2b(digest_size=16)
+    for split in arrays:
+        h.update("\n".join(split.ids).encode())
+        h.update(split.images.tobytes())
+        h.update(split.masks.tobytes())
+    return h.hexdigest()
 
 
 def run_experiment(
@@ -107,233 +111,201 @@ def run_experiment(
     silent: bool = False,
     retrain_teacher: bool = False,
     on_epoch: Callable[[int, float], None] | None = None,
+    mirrors: Sequence[RunMirror] = (),
+    resumed_cfg: RunConfig | None = None,
 ) -> RunResult:
-    """Run one experiment, or with ``resume`` continue a run folder from its checkpoints.
-    ``quiet`` prints plain lines instead of progress bars; ``silent`` prints nothing (runs
-    side by side, whose lines would interleave). ``on_epoch(epoch, val_mDice)`` is called
-    after each student epoch (sweeps prune there)."""
+    """Run one experiment, or with ``resume`` continue a run folder from its checkpoints
+    (``resumed_cfg``: its config with the changes a resume may make, see
+    :func:`distill.core.engine.resume.resumed_config`). ``quiet`` prints plain lines instead
+    of progress bars; ``silent`` prints nothing (runs side by side, whose lines would
+    interleave). ``on_epoch(epoch, val_mDice)`` is called after each student epoch (sweeps
+    prune there); ``mirrors`` follow the run folder as it is written (trackers)."""
     reg = get_registry()
-    if resume is not None:  # the folder may have moved since: it is where it is now
-        cfg = load_run_config(resume)
-        cfg = cfg.model_copy(update={"out": Path(resume).parent, "name": Path(resume).name})
+    if resume is not None:
+        from distill.core.engine.resume import resumed_config
+
+        cfg = resumed_cfg or resumed_config(Run.open(resume), {}, [])[0]
     elif cfg is None:
         raise ValueError("run_experiment needs a config or a run folder to resume")
-    seed_everything(cfg.seed)
     runtime = Runtime(cfg.runtime)
     dataset = build_dataset(cfg, reg)
-    injected = {
-        "num_classes": dataset.num_classes,
-        "in_channels": dataset.in_channels,
-        "img_size": list(cfg.data.size),
-    }
+    injected = {"num_classes": dataset.num_classes, "in_channels": dataset.in_channels,
+                "img_size": list(cfg.data.size)}  # fmt: skip
     cfg = resolve(cfg, reg, injected)
     main = runtime.dist.main  # under torchrun only rank 0 writes files and shows progress
-    folder = prepare_run_dir(cfg, resume is not None or not main)
-    size = tuple(cfg.data.size)
-
-    with TrainingProgress(quiet=quiet, silent=silent or not main) as progress:
-        progress.note(f"run folder {folder.path}  device {runtime.describe()}")
-        # Build everything first, so wiring errors (a missing stride, say) appear before
-        # any data is decoded or training time spent.
-        needs_teacher = any(reg.get("distiller", d.name).factory.needs for d in cfg.distillers)
-        teachers = [
-            runtime.prepare(build_model(reg, "teacher", comp, dataset, size, cfg.seed + 1 + i))
-            for i, comp in enumerate(cfg.teachers if needs_teacher else [])
-        ]
-        student = runtime.prepare(build_model(reg, "student", cfg.student, dataset, size, cfg.seed))
-        specs = [t.spec(c.name) for t, c in zip(teachers, cfg.teachers, strict=False)]
-        student_spec = student.spec(cfg.student.name)
-        suite = DistillerSuite(
-            [
-                (d.name, reg.get("distiller", d.name).build(d.params, student_spec, specs))
-                for d in cfg.distillers
-            ],
-            warmup_epochs=cfg.train.distill_warmup_epochs,
-        ).to(runtime.device)
-
-        splits = {
-            name: DeviceSplit(
-                dataset.load(name, size),
-                dataset,
-                runtime.device,
-                on_device=cfg.data.on_device if name == "train" else False,
-            )
-            for name in ("train", "val", "test")
-        }
-        progress.note(
-            " ".join(f"{k}={len(v)}" for k, v in splits.items())
-            + f" images at {size[0]}x{size[1]}, {dataset.num_classes} classes"
-        )
-
-        if main:
-            (folder.path / CONFIG_FILE).write_text(to_yaml(cfg))  # marks the run as started
-
-        teacher_tests = []
-        for i, (comp, model) in enumerate(zip(cfg.teachers, teachers, strict=False)):
-            with rng_kept():  # the student trains alike after a trained or a stored teacher
-                train_teacher(
-                    cfg,
-                    i,
-                    comp,
-                    model,
-                    splits,
-                    runtime,
-                    progress,
-                    folder,
-                    resume is not None,
-                    retrain_teacher,
-                )
-            model.eval().requires_grad_(False)
-            test = evaluate(
-                model,
-                splits["test"],
-                runtime,
-                cfg.eval.batch_size,
-                cfg.eval.spacing,
-                dataset.class_names,
-            )
-            teacher_tests.append({"name": comp.name, **test.summary})
-
-        if runtime.compile:
-            student.compile()  # in place: state-dict keys stay unchanged
-        stage = Stage(
-            name="student",
-            model=student,
-            cfg=cfg.train,
-            batches=TrainBatches(
-                splits["train"],
-                cfg.train.batch_size,
-                cfg.data.augment,
-                cfg.seed,
-                cfg.train.steps_per_epoch,
-            ),
-            val=splits["val"],
-            last_path=folder.path / "last.pt",
-            best_path=folder.path / "best.pt",
-            suite=suite if len(suite.members) else None,
-            teachers=graph_teachers(teachers, runtime.cuda_graphs),
-            eval=cfg.eval,
-        )
-        result = fit(
-            stage,
-            runtime,
-            progress,
-            folder.log,
-            resume=resume is not None,
-            truncate_log=folder.truncate if main else None,
-            on_epoch=on_epoch,
-        )
-        runtime.dist.barrier()  # rank 0 has written best.pt
-
-        best = load_checkpoint(folder.path / "best.pt", map_location=runtime.device)
-        student.load_state_dict(best["model"])
-        test = evaluate(
-            student,
-            splits["test"],
-            runtime,
-            cfg.eval.batch_size,
-            cfg.eval.spacing,
-            dataset.class_names,
-        )
-        if main:
-            export_student(student, folder.path)
-            write_run_report(
-                folder.path,
-                cfg,
-                dataset,
-                splits["test"],
-                test,
-                teacher_tests,
-                best_epoch=int(best["epoch"]) + 1,
-            )
-        progress.note(
-            f"[green]done[/]: test mDice {test.summary['mDice']:.4f}  "
-            f"mIoU {test.summary['mIoU']:.4f}  report {folder.path / 'report.md'}"
-        )
-    return RunResult(folder.path, test.summary, result.best_score, teacher_tests)
+    path = Path(cfg.out) / cfg.run_name()
+    trackers = build_loggers(cfg, main=main, registry=reg)  # a bad one fails before the claim
+    run = Run.create(path, resume=resume is not None) if main else Run(path)
+    run.mirrors = [*mirrors, trackers] if main else []
+    with stop_requests() as stop, TrainingProgress(quiet=quiet, silent=silent or not main) as bar:
+        try:
+            result = _train_and_test(cfg, reg, dataset, runtime, run, bar, stop,
+                                     resume is not None, retrain_teacher, on_epoch)  # fmt: skip
+        except Interrupted:
+            _end(run, main, "interrupted")
+            raise
+        except BaseException as err:
+            _end(run, main, "failed", f"{type(err).__name__}: {err}".splitlines()[0])
+            raise
+    _end(run, main, "finished")
+    return result
 
 
-def train_teacher(
+def _end(run: Run, main: bool, status: str, error: str | None = None) -> None:
+    if not main:
+        return
+    if (run.path / Run.CONFIG).is_file():
+        run.set_status(status, error)  # type: ignore[arg-type]
+        for mirror in run.mirrors:
+            mirror.finish(run, status)
+    run.release()
+
+
+def _train_and_test(
     cfg: RunConfig,
-    index: int,
-    comp: ComponentConfig,
-    model: SegmentationModel,
-    splits: dict[str, DeviceSplit],
+    reg: Registry,
+    dataset: Dataset,
     runtime: Runtime,
+    run: Run,
     progress: TrainingProgress,
-    folder: RunFolder,
+    stop: StopRequests,
+    resume: bool,
+    retrain_teacher: bool,
+    on_epoch: Callable[[int, float], None] | None,
+) -> RunResult:
+    size = tuple(cfg.data.size)
+    progress.note(f"run folder {run.path}  device {runtime.describe()}")
+    models = build_models(cfg, reg, dataset, runtime)
+    arrays = {name: dataset.load(name, size) for name in SPLITS}
+    splits = {
+        name: DeviceSplit(arrays[name], dataset, runtime.device,
+                          on_device=cfg.data.on_device if name == "train" else False)
+        for name in SPLITS
+    }  # fmt: skip
+    progress.note(" ".join(f"{k}={len(v)}" for k, v in splits.items())
+                  + f" images at {size[0]}x{size[1]}, {dataset.num_classes} classes")  # fmt: skip
+    fingerprint = data_fingerprint(list(arrays.values()))
+    if runtime.dist.main:
+        start_record(run, cfg, dataset, models, fingerprint)
+    stop.check("before training")
+    ctx = StageContext(run, runtime, progress, splits, stop)
+    teacher_tests = train_teachers(cfg, models, ctx, fingerprint, resume, retrain_teacher)
+    result = train_student(cfg, models, ctx, resume, on_epoch)
+    runtime.dist.barrier()  # rank 0 has written best.pt
+    stop.check("before testing")
+    best = load_checkpoint(run.files().best, map_location=runtime.device)
+    models.student.load_state_dict(best["model"])
+    test = test_model(models.student, splits["test"], runtime, cfg, dataset)
+    if runtime.dist.main:
+        export_student(models.student, run)
+        write_run_report(run, cfg, dataset, splits["test"], test, teacher_tests,
+                         best_epoch=int(best["epoch"]) + 1)  # fmt: skip
+    progress.note(f"[green]done[/]: test mDice {test.summary['mDice']:.4f}  "
+                  f"mIoU {test.summary['mIoU']:.4f}  report {run.path / Run.REPORT}")  # fmt: skip
+    return RunResult(run.path, test.summary, result.best_score, teacher_tests)
+
+
+def start_record(
+    run: Run, cfg: RunConfig, dataset: Dataset, models: Models, fingerprint: str
+) -> None:
+    """The config, and what using the models later needs: the data's facts and the costs."""
+    from distill.core.profile import count_macs, count_parameters
+
+    size = list(cfg.data.size)
+    cost = {}
+    with seeded(cfg.seed, "cost"):
+        named = [("student", cfg.student.name, models.student)]
+        named += [(f"teacher{i}", c.name, m)
+                  for i, (c, m) in enumerate(zip(cfg.teachers, models.teachers, strict=False))]  # fmt: skip
+        for key, name, model in named:
+            cost[key] = {"name": name, "params": count_parameters(model),
+                         "gmacs": count_macs(model, tuple(size)) / 1e9, "size": size}  # fmt: skip
+    data = {
+        "dataset": cfg.data.dataset.name,
+        "num_classes": dataset.num_classes,
+        "class_names": list(dataset.class_names),
+        "in_channels": dataset.in_channels,
+        "mean": [float(v) for v in dataset.mean],
+        "std": [float(v) for v in dataset.std],
+        "size": size,
+        "fingerprint": fingerprint,
+        "skipped": [list(s) for s in getattr(dataset, "skipped", [])],
+    }
+    run.write_config(cfg)  # marks the run as started
+    run.update(status="running", data=data, cost=cost, commit=git_commit(), started=time.time())
+    for mirror in run.mirrors:
+        mirror.start(run)
+
+
+def train_teachers(
+    cfg: RunConfig,
+    models: Models,
+    ctx: StageContext,
+    fingerprint: str,
     resume: bool,
     retrain: bool,
-) -> None:
-    """Stage 1 for one teacher: load a given checkpoint, reuse a stored one, or train."""
-    tcfg = cfg.teacher_train
-    main = runtime.dist.main
+) -> list[dict[str, Any]]:
+    tests = []
+    for i, (comp, model) in enumerate(zip(cfg.teachers, models.teachers, strict=False)):
+        prepare_teacher(TeacherPlan(i, comp, model, cfg, fingerprint, resume, retrain), ctx)
+        model.eval().requires_grad_(False)
+        ctx.stop.check(f"after teacher {comp.name}")
+        test = test_model(model, ctx.splits["test"], ctx.runtime, cfg, None)
+        tests.append({"name": comp.name, **test.summary})
+    return tests
 
-    def record(**facts: Any) -> None:
-        if main:
-            (folder.path / f"teacher{index}.json").write_text(
-                json.dumps({"name": comp.name, **facts})
-            )
 
-    if tcfg.checkpoint is not None:
-        path = Path(tcfg.checkpoint)
-        if path.is_dir():
-            path = (
-                path / "teacher0_best.pt"
-                if (path / "teacher0_best.pt").exists()
-                else path / "best.pt"
-            )
-        model.load_state_dict(extract_state_dict(load_checkpoint(path), "model"))
-        record(source=str(path))
-        progress.note(f"teacher {comp.name}: loaded {path}")
-        return
-    key = teacher_key(cfg, comp)
-    stored = stored_teacher(key)
-    if stored.exists() and not (retrain or tcfg.retrain):
-        model.load_state_dict(load_checkpoint(stored, runtime.device)["model"])
-        record(source=str(stored), key=key)
-        progress.note(
-            f"teacher {comp.name}: reusing trained teacher {stored.name} "
-            "(--retrain-teacher to train again)"
-        )
-        return
-    if tcfg.epochs == 0:
-        progress.note(f"teacher {comp.name}: teacher_train.epochs is 0, used untrained")
-        return
+def train_student(
+    cfg: RunConfig,
+    models: Models,
+    ctx: StageContext,
+    resume: bool,
+    on_epoch: Callable[[int, float], None] | None,
+):
+    runtime, suite = ctx.runtime, models.suite
+    if runtime.compile:
+        models.student.compile()  # in place: state-dict keys stay unchanged
     stage = Stage(
-        name=f"teacher:{comp.name}",
-        model=model,
-        cfg=tcfg,
+        name="student",
+        model=models.student,
+        cfg=cfg.train,
         batches=TrainBatches(
-            splits["train"],
-            tcfg.batch_size,
+            ctx.splits["train"],
+            cfg.train.batch_size,
             cfg.data.augment,
-            cfg.seed + 1000 + index,
-            tcfg.steps_per_epoch,
-        ),
-        val=splits["val"],
-        last_path=folder.path / f"teacher{index}_last.pt",
-        best_path=folder.path / f"teacher{index}_best.pt",
+            cfg.seed,
+            cfg.train.steps_per_epoch,
+        ),  # fmt: skip
+        val=ctx.splits["val"],
+        files=ctx.run.files("student"),
+        dropout=ModuleStream(cfg.seed, "dropout", runtime.device),
+        suite=suite if len(suite.members) else None,
+        teachers=graph_teachers(models.teachers, runtime.cuda_graphs),
         eval=cfg.eval,
     )
-    result = fit(
-        stage,
-        runtime,
-        progress,
-        folder.log,
-        resume=resume,
-        truncate_log=folder.truncate if main else None,
-    )
-    runtime.dist.barrier()  # rank 0 has written the best checkpoint
-    model.load_state_dict(load_checkpoint(stage.best_path, runtime.device)["model"])
-    if main:
-        path = store_teacher(key, model.state_dict(), result.best_score)
-        record(source=str(path), key=key, val_mDice=result.best_score)
+    main = runtime.dist.main
+    return fit(stage, runtime, ctx.progress, ctx.run.log, ctx.stop, resume=resume,
+               truncate_log=ctx.run.truncate if main else None, on_epoch=on_epoch)  # fmt: skip
 
 
-def export_student(student: SegmentationModel, run_dir: Path) -> None:
-    """The deployable student: its weights only, no connectors, as safetensors."""
-    from safetensors.torch import save_file
+def test_model(
+    model: SegmentationModel,
+    split: DeviceSplit,
+    runtime: Runtime,
+    cfg: RunConfig,
+    dataset: Dataset | None,
+) -> Evaluation:
+    names = dataset.class_names if dataset is not None else None
+    return evaluate(model, split, runtime, cfg.eval.batch_size, cfg.eval.spacing, names)
 
-    state = {k: v.detach().cpu().contiguous() for k, v in student.state_dict().items()}
-    write_atomic(run_dir / "student.safetensors", lambda tmp: save_file(state, str(tmp)))
+
+def git_commit() -> str | None:
+    """The commit of the distill checkout that ran this, when it is one (a record, not a
+    requirement: an installed wheel has none)."""
+    here = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True,
+                             text=True, timeout=5, check=False)  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() or None

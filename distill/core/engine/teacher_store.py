@@ -1,6 +1,7 @@
 """Trained teachers, stored under a key derived from what determines them.
 
-Runs and sweep trials whose teacher config, data, size, training recipe and seed agree
+Runs and sweep trials whose teacher config, data (settings and content), size, training
+recipe and seed agree
 reuse the stored weights instead of retraining; ``--retrain-teacher`` forces training.
 """
 
@@ -14,15 +15,18 @@ from distill.core.engine.checkpoint import save_atomic
 from distill.core.store import cache_root, digest
 
 
-def teacher_key(cfg: RunConfig, teacher: ComponentConfig) -> str:
+def teacher_key(cfg: RunConfig, teacher: ComponentConfig, data_fingerprint: str) -> str:
     """Hash of everything that changes the trained teacher (not the student side, nor which
-    checkpoint files its training writes)."""
+    checkpoint files its training writes). ``data_fingerprint`` stands for the data itself:
+    masks edited in place or a changed split file give another teacher, never a stale one
+    that has seen today's test images."""
     recipe = cfg.teacher_train.model_dump(
         mode="json", exclude={"checkpoint", "retrain", "resume_state", "checkpoint_every"}
     )
     material: dict[str, Any] = {
         "teacher": teacher.model_dump(mode="json"),
         "dataset": cfg.data.dataset.model_dump(mode="json"),
+        "data": data_fingerprint,
         "size": list(cfg.data.size),
         "augment": cfg.data.augment.model_dump(mode="json"),
         "recipe": recipe,

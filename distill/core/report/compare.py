@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from distill.core.config import RunConfig
-from distill.core.engine.experiment import TEST_FILE, load_run_config
-from distill.core.errors import ConfigError, DataError
-from distill.core.profile import model_cost
+from distill.core.errors import ConfigError
+from distill.core.run import Run
 
 METRICS = ("mIoU", "mDice", "mASSD")
 PERCENT = ("mIoU", "mDice")  # shown x100, as papers print them
@@ -39,11 +38,22 @@ NOT_THE_METHOD = ("name", "out", "seed", "runtime")  # what seeds of one method 
 class FinishedRun:
     path: Path
     cfg: RunConfig
-    test: dict[str, Any]  # test_metrics.json
+    test: dict[str, Any]  # the test payload: summary, per_class, per_image, teachers
+    cost: dict[str, Any]  # as recorded at training time
 
     @property
     def num_classes(self) -> int:
         return len(self.test["class_names"]) + 1  # the names are the foreground's
+
+    def params_and_gmacs(self, model: str, kind: str, comp: dict[str, Any]) -> tuple[float, float]:
+        """(parameters in M, GMACs) as recorded when the run built the model; folders from
+        before costs were recorded have them counted on a rebuilt model."""
+        recorded = self.cost.get(model)
+        if recorded:
+            return recorded["params"] / 1e6, recorded["gmacs"]
+        from distill.core.profile import model_cost
+
+        return model_cost(kind, comp, self.num_classes, tuple(self.cfg.data.size))
 
 
 def read_runs(folders: Iterable[Path]) -> tuple[list[FinishedRun], list[str]]:
@@ -51,17 +61,13 @@ def read_runs(folders: Iterable[Path]) -> tuple[list[FinishedRun], list[str]]:
     a glob like ``runs/*`` may catch a run still going."""
     runs, skipped = [], []
     for folder in map(Path, folders):
-        cfg = load_run_config(folder)  # names a folder that is not a run
-        path = folder / TEST_FILE
-        if not path.is_file():
-            skipped.append(f"{folder}: no {TEST_FILE} (not finished; `distill run --resume "
+        run = Run.open(folder)  # names a folder that is not a run
+        test = run.test
+        if test is None:
+            skipped.append(f"{folder}: no {Run.TEST} ({run.status}; `distill run --resume "
                            f"{folder}` completes it)")  # fmt: skip
             continue
-        try:
-            test = json.loads(path.read_text())
-        except json.JSONDecodeError as err:
-            raise DataError(f"{path}: not JSON ({err})") from None
-        runs.append(FinishedRun(folder, cfg, test))
+        runs.append(FinishedRun(folder, run.config, test, run.cost))
     return runs, skipped
 
 
@@ -129,8 +135,15 @@ def compare_rows(runs: Sequence[FinishedRun], reference: str | None = None,
     """Per dataset: its teachers' rows, then one row per method, in the order first given.
     With a ``reference`` method, each other method's row also holds its mDice gain over it
     (points) and the paired Wilcoxon p-value over the test images."""
+    return method_tables(group_methods(runs), reference)
+
+
+def method_tables(
+    grouped: dict[str, dict[str, list[FinishedRun]]], reference: str | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """``compare_rows`` for runs already grouped (dataset -> label -> runs, in table order):
+    a caller with its own names for methods (the accuracy suite's grid) gets the same rows."""
     tables = {}
-    grouped = group_methods(runs)
     if reference is not None and not any(reference in groups for groups in grouped.values()):
         known = sorted({label for groups in grouped.values() for label in groups})
         raise ConfigError(f"--reference {reference}: no such method; methods: {', '.join(known)}")
@@ -140,8 +153,7 @@ def compare_rows(runs: Sequence[FinishedRun], reference: str | None = None,
             first = group[0]
             row = seed_row(label, [run.test["summary"] for run in group])
             student = first.cfg.student.model_dump(mode="json")
-            size = tuple(first.cfg.data.size)
-            row["params_m"], row["gmacs"] = model_cost("student", student, first.num_classes, size)
+            row["params_m"], row["gmacs"] = first.params_and_gmacs("student", "student", student)
             rows.append(row)
         if reference in groups:
             add_paired_tests(rows, groups, reference)
@@ -152,18 +164,22 @@ def compare_rows(runs: Sequence[FinishedRun], reference: str | None = None,
 def teacher_rows(groups: dict[str, list[FinishedRun]]) -> list[dict[str, Any]]:
     """A row per teacher: the same config, recipe and data, its test scores once per seed."""
     teachers: dict[str, dict[int, dict[str, Any]]] = {}
+    counted: dict[str, tuple[float, float]] = {}
     for run in (run for group in groups.values() for run in group):
-        for comp, result in zip(run.cfg.teachers, run.test.get("teachers", []), strict=False):
+        tested = run.test.get("teachers", [])
+        for i, (comp, result) in enumerate(zip(run.cfg.teachers, tested, strict=False)):
             teacher = json.dumps([comp.model_dump(mode="json"), run.cfg.data.size,
                                   run.cfg.teacher_train.model_dump(mode="json"),
                                   run.cfg.data.dataset.model_dump(mode="json")])  # fmt: skip
             teachers.setdefault(teacher, {})[run.cfg.seed] = result
+            if teacher not in counted:
+                comp_json = comp.model_dump(mode="json")
+                counted[teacher] = run.params_and_gmacs(f"teacher{i}", "teacher", comp_json)
     rows = []
-    classes = next(iter(groups.values()))[0].num_classes
     for teacher, per_seed in teachers.items():
-        comp, size, _, _ = json.loads(teacher)
+        comp = json.loads(teacher)[0]
         row = seed_row(f"{comp['name']} (teacher)", list(per_seed.values()))
-        row["params_m"], row["gmacs"] = model_cost("teacher", comp, classes, tuple(size))
+        row["params_m"], row["gmacs"] = counted[teacher]
         rows.append(row)
     return rows
 

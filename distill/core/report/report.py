@@ -52,7 +52,7 @@ def _config_text(config_yaml: str | Path | None) -> str:
 
 
 def write_report(
-    run_dir: str | Path,
+    out: str | Path,
     config_yaml: str | Path | None,
     test_summary: MetricsSummary | Mapping[str, Any],
     per_class: Sequence[Mapping[str, Any]],
@@ -60,13 +60,15 @@ def write_report(
     overlays_png: str | Path | None,
     extra: Mapping[str, Any] | None = None,
 ) -> Path:
-    """Write ``run_dir/report.md`` and return its path.
+    """Write the report to ``out`` (a run's ``report.md``) and return its path; images are
+    linked relative to its folder.
 
     ``config_yaml`` is the resolved config as YAML text (or a path to it); ``test_summary`` a
     :class:`MetricsSummary` or its ``summary`` mapping; ``extra`` any further facts to list
     (parameters, GMACs, teacher checkpoint, timings...).
     """
-    run_dir = Path(run_dir)
+    out = Path(out)
+    run_dir = out.parent
     run_dir.mkdir(parents=True, exist_ok=True)
     summary = _summary_mapping(test_summary)
     unit = summary.get("distance_unit", "pixels")
@@ -111,6 +113,5 @@ def write_report(
     lines += ["## Metric definitions", ""]
     lines += [f"- **{name}**: {text}" for name, text in METRIC_DEFINITIONS.items()]
     lines += ["", "## Configuration", "", "```yaml", _config_text(config_yaml).rstrip(), "```", ""]
-    out = run_dir / "report.md"
     out.write_text("\n".join(lines))
     return out

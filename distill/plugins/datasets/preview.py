@@ -9,8 +9,8 @@ import torch
 from PIL import Image
 from scipy import ndimage
 
+from distill.core.augment import BatchAugment
 from distill.core.interfaces import SplitArrays
-from distill.plugins.datasets.augment import BatchAugment
 
 PALETTE = np.array(
     [
@@ -41,6 +41,13 @@ def overlay(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return out.clip(0, 255).astype(np.uint8)
 
 
+def as_rgb(pics: np.ndarray) -> np.ndarray:
+    """(N, H, W, C) for display: RGB as is, any other channel count shows channel 0 as gray."""
+    if pics.shape[-1] == 3:
+        return pics
+    return np.repeat(pics[..., :1], 3, axis=-1)
+
+
 def preview_grid(
     arrays: SplitArrays,
     num_classes: int,
@@ -56,7 +63,7 @@ def preview_grid(
     masks = torch.from_numpy(np.ascontiguousarray(arrays.masks[:n])).long()
     if augment:
         images, masks = BatchAugment()(images, masks, torch.Generator().manual_seed(seed))
-    pics = (images.permute(0, 2, 3, 1).numpy() * 255).round().astype(np.uint8)
+    pics = as_rgb((images.permute(0, 2, 3, 1).numpy() * 255).round().astype(np.uint8))
     tiles = [
         np.concatenate([p, overlay(p, m)], axis=1) for p, m in zip(pics, masks.numpy(), strict=True)
     ]

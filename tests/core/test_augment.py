@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from distill.core.config import AugmentParams
-from distill.plugins.datasets.augment import BatchAugment, affine_matrices, sampling_grid
+from distill.core.augment import BatchAugment, affine_matrices, sampling_grid
 
 MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
@@ -19,25 +19,37 @@ def blocky_batch(b: int = 3, size: int = 64) -> tuple[torch.Tensor, torch.Tensor
     return images, masks
 
 
-def test_same_seed_same_augmentation_and_generator_is_independent():
+def gen(seed: int = 0) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def test_draws_only_from_its_generator():
+    """Same generator seed, same augmentation; torch's global stream is neither read nor
+    moved, so other code drawing random numbers cannot change a run's batches."""
     aug = BatchAugment(AugmentParams(elastic_p=0.5))
     images, masks = blocky_batch()
-    torch.manual_seed(7)
-    a = aug(images, masks)
-    torch.manual_seed(7)
-    b = aug(images, masks)
+    outside = torch.get_rng_state()
+    a = aug(images, masks, gen(1))
+    torch.rand(100)  # another part of the process draws from the global stream
+    b = aug(images, masks, gen(1))
     assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
-    c = aug(images, masks, torch.Generator().manual_seed(1))
-    d = aug(images, masks, torch.Generator().manual_seed(1))
-    assert torch.equal(c[0], d[0]) and torch.equal(c[1], d[1])
+    torch.set_rng_state(outside)
+    aug(images, masks, gen(1))
+    assert torch.equal(torch.get_rng_state(), outside)
+    c = aug(images, masks, gen(2))
     assert not torch.equal(a[0], c[0])
+
+
+def test_a_generator_is_required():
+    images, masks = blocky_batch()
+    with pytest.raises(TypeError):
+        BatchAugment()(images, masks)
 
 
 def test_image_and_mask_stay_aligned():
     aug = BatchAugment(AugmentParams(color_p=0.0, elastic_p=0.5, rotate=45, affine_p=1.0))
     images, masks = blocky_batch(4)
-    torch.manual_seed(0)
-    out_images, out_masks = aug(images, masks)
+    out_images, out_masks = aug(images, masks, gen(0))
     assert out_masks.dtype == torch.long and out_images.shape == images.shape
     assert set(out_masks.unique().tolist()) <= {0, 1, 2}
     readback = (out_images[:, 0] * 2).round().long()
@@ -48,11 +60,11 @@ def test_image_and_mask_stay_aligned():
 def test_flips_are_exact_and_disabled_is_identity():
     images, masks = blocky_batch(2)
     flip = BatchAugment(AugmentParams(hflip=1.0, vflip=0.0, affine_p=0.0, color_p=0.0))
-    out_images, out_masks = flip(images, masks)
+    out_images, out_masks = flip(images, masks, gen())
     assert torch.equal(out_masks, masks.flip(-1))
     assert torch.allclose(out_images, images.flip(-1), atol=1e-4)
     off = BatchAugment(AugmentParams(enabled=False))
-    same = off(images, masks)
+    same = off(images, masks, gen())
     assert same[0] is images and same[1] is masks
 
 
@@ -61,7 +73,7 @@ def test_flips_through_the_fused_grid_equal_torch_flip(hflip, vflip):
     images, masks = blocky_batch(3, size=48)
     images = torch.rand_like(images)
     aug = BatchAugment(AugmentParams(hflip=hflip, vflip=vflip, affine_p=0.0, color_p=0.0))
-    out_images, out_masks = aug(images, masks)
+    out_images, out_masks = aug(images, masks, gen())
     dims = [d for d, on in ((-1, hflip), (-2, vflip)) if on]
     assert torch.equal(out_masks, masks.flip(dims))
     assert torch.allclose(out_images, images.flip(dims), atol=1e-4)
@@ -102,7 +114,7 @@ def test_uint8_input_with_normalisation_matches_the_float_path():
     ).all()
     # disabled augmentation still scales and normalises
     off_images, off_masks = BatchAugment(AugmentParams(enabled=False))(
-        as_uint8, masks.to(torch.uint8), mean=MEAN, std=STD
+        as_uint8, masks.to(torch.uint8), gen(), mean=MEAN, std=STD
     )
     assert torch.allclose(off_images, (as_uint8.float() / 255 - mean) / std, atol=1e-5)
     assert torch.equal(off_masks, masks)
@@ -111,8 +123,7 @@ def test_uint8_input_with_normalisation_matches_the_float_path():
 def test_colour_jitter_touches_images_only_and_keeps_range():
     aug = BatchAugment(AugmentParams(hflip=0, vflip=0, affine_p=0, color_p=1.0, hue=0.1))
     images, masks = blocky_batch(3)
-    torch.manual_seed(3)
-    out_images, out_masks = aug(images, masks)
+    out_images, out_masks = aug(images, masks, gen(3))
     assert torch.equal(out_masks, masks)
     assert out_images.min() >= 0 and out_images.max() <= 1
     assert not torch.allclose(out_images, images)
@@ -120,7 +131,7 @@ def test_colour_jitter_touches_images_only_and_keeps_range():
 
 def test_bad_shapes_are_rejected():
     with pytest.raises(ValueError, match="BatchAugment expects"):
-        BatchAugment()(torch.rand(2, 3, 32, 32), torch.zeros(2, 16, 16, dtype=torch.long))
+        BatchAugment()(torch.rand(2, 3, 32, 32), torch.zeros(2, 16, 16, dtype=torch.long), gen())
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
