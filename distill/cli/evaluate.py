@@ -96,8 +96,8 @@ def predict_command(
     from distill.core.engine.runtime import Runtime
     from distill.core.evaluation import load_trained
     from distill.core.metrics import label_map
-    from distill.core.run import Run
     from distill.core.report.overlays import overlay_image
+    from distill.core.run import Run
     from distill.plugins.datasets.imageio import read_image
 
     trained = load_trained(Run.open(run_dir), model)

@@ -4,8 +4,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from distill.core.config import AugmentParams
 from distill.core.augment import BatchAugment, affine_matrices, sampling_grid
+from distill.core.config import AugmentParams
 
 MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
