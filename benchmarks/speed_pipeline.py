@@ -135,7 +135,9 @@ def engine_stage(pieces: Pieces, tmp: Path):
     from distill.core.engine.batches import DeviceSplit, TrainBatches
     from distill.core.engine.loop import Stage, guard_finite, train_step, trainable
     from distill.core.engine.schedule import build_optimizer
+    from distill.core.engine.streams import ModuleStream
     from distill.core.engine.teacher_graphs import graph_teachers
+    from distill.core.run import Run
 
     cfg = pieces.cfg
     split = DeviceSplit(
@@ -148,8 +150,8 @@ def engine_stage(pieces: Pieces, tmp: Path):
         cfg=cfg.train,
         batches=TrainBatches(split, cfg.train.batch_size, cfg.data.augment, cfg.seed),
         val=split,
-        last_path=tmp / "last.pt",
-        best_path=tmp / "best.pt",
+        files=Run(tmp).files("student"),
+        dropout=ModuleStream(cfg.seed, "dropout", pieces.runtime.device),
         suite=suite.train(),
         teachers=graph_teachers([teacher], pieces.runtime.cuda_graphs),
     )

@@ -47,16 +47,16 @@ class Checkpointer:
         for label, module in modules.items():
             bad = non_finite(module)
             if bad:
-                kept = (
-                    f"the last good checkpoint is {self.files.best}"
-                    if self.best_written
-                    else "no good checkpoint was written"
-                )
                 raise NonFiniteWeightsError(
                     f"{self.stage}: {label} weights are not finite {where} ({', '.join(bad[:3])}"
-                    f"{', ...' if len(bad) > 3 else ''}); stopped, {kept}. Lower the learning "
+                    f"{', ...' if len(bad) > 3 else ''}); stopped, {self.kept()}. Lower the learning "
                     "rate or the distillation weights, or set train.grad_clip."
                 )
+
+    def kept(self) -> str:
+        if self.best_written:
+            return f"the last good checkpoint is {self.files.best}"
+        return "no good checkpoint was written"
 
     def offer_best(self, modules: dict[str, nn.Module], epoch: int, score: float, copy: bool):
         """Keep the weights as the new best; ``copy`` detaches them (on the CPU) from the

@@ -206,7 +206,7 @@ class StageLoop:
             state.count, state.step = state.count + 1, step + 1
             info = None
             if runtime.device.type == "cpu" or step % 10 == 0 or step + 1 == steps:
-                guard_finite(terms, stage.name, state.epoch, step)
+                guard_finite(terms, stage.name, state.epoch, step, self.checkpoints.kept())
                 info = f"loss {float(sum(terms.values()).detach()):.4f}"
             self.progress.step(images.shape[0], info)
             if self.stop.requested:
@@ -302,13 +302,16 @@ def train_step(
     return {k: v.float() for k, v in terms.items()}
 
 
-def guard_finite(terms: dict[str, Tensor], stage: str, epoch: int, step: int) -> None:
+def guard_finite(
+    terms: dict[str, Tensor], stage: str, epoch: int, step: int, kept: str = ""
+) -> None:
+    """``kept`` says what survives (the checkpointer knows whether a best was written)."""
     for name, value in terms.items():
         if not torch.isfinite(value).all():
             raise NonFiniteLossError(
                 f"{stage}: loss term '{name}' is {float(value.detach())} at epoch {epoch + 1}, step "
-                f"{step + 1}; stopped, the last good checkpoint is kept. Lower the learning "
-                f"rate or this term's weight."
+                f"{step + 1}; stopped{', ' + kept if kept else ''}. Lower the learning rate or "
+                f"this term's weight."
             )
 
 

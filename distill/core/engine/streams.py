@@ -4,9 +4,9 @@ Shuffling and augmentation take explicit generators. Dropout and drop-path have 
 generator argument in torch, so a stage keeps the state they draw from in a
 :class:`ModuleStream` and swaps it into torch's generator only for the span of a step.
 Other code in the process (a notebook cell, a report thread between steps, a model built
-for a table) can draw from the global stream freely: the run's numbers do not move. The one
-thing a swap cannot shield is another thread drawing *during* a step of a model that uses
-dropout.
+for a table) can draw from the global stream freely: the run's numbers do not move. What
+cannot be shielded is another thread drawing at the very moment the run builds its models
+(``nn.init`` knows only the global generator) or runs a step of a model with dropout.
 """
 
 from __future__ import annotations
@@ -44,9 +44,13 @@ class ModuleStream:
 
     def __init__(self, seed: int, purpose: str, device: torch.device) -> None:
         self.device = device
-        with seeded(seed, purpose):
-            self.cpu = torch.get_rng_state()
-            self.cuda = torch.cuda.get_rng_state(device) if device.type == "cuda" else None
+        start = stream_seed(seed, purpose)
+        self.cpu = torch.Generator().manual_seed(start).get_state()  # torch's own format
+        self.cuda = (
+            torch.Generator(device=device).manual_seed(start).get_state()
+            if device.type == "cuda"
+            else None
+        )
 
     @contextmanager
     def active(self) -> Iterator[None]:
