@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import typer
 import yaml
@@ -52,20 +52,30 @@ def class_balance(masks, num_classes: int) -> list[float]:
     return (counts / max(counts.sum(), 1)).tolist()
 
 
+def headers(ds, split: str) -> list:
+    """Header facts (channels, bit depth, size) of a split's image files."""
+    from distill.core.errors import DataError
+    from distill.plugins.datasets.imageio import describe_image
+
+    if not hasattr(ds, "splits"):
+        return []
+    found = []
+    for item in ds.splits()[split]:
+        for path in (item.image, *item.extra):
+            try:
+                found.append(describe_image(path))
+            except DataError:
+                continue
+    return found
+
+
 def original_sizes(ds, split: str) -> str:
     """min / median / max source image size (header reads only)."""
     import numpy as np
-    from PIL import Image
 
     if not hasattr(ds, "splits"):
         return "generated at the training size"
-    sizes = []
-    for item in ds.splits()[split]:
-        try:
-            with Image.open(item.image) as img:
-                sizes.append(img.size)
-        except OSError:
-            continue
+    sizes = [info.size for info in headers(ds, split)]
     if not sizes:
         return "-"
     areas = np.array([w * h for w, h in sizes])
@@ -111,8 +121,33 @@ def info_command(
         table.add_row(split, str(n), balance, original_sizes(ds, split), state)
     console.print(table)
     console.print(f"cache folder: {entry.path.parent}")
+    describe_data(ds)
+
+
+def describe_data(ds) -> None:
+    """Channels, bit depths, classes with names, ignore label, split origin, skipped files."""
+    from collections import Counter
+
+    from distill.core.metrics import IGNORE_INDEX
+
+    depths = Counter(info.depth for split in ds.split_names() for info in headers(ds, split))
+    shown = ", ".join(f"{d} x{n}" for d, n in sorted(depths.items())) or "generated (8-bit)"
+    console.print(f"channels: {ds.in_channels}  bit depth: {shown}", highlight=False)
+    classes = ", ".join(f"{i} {name}" for i, name in enumerate(ds.class_names))
+    console.print(f"classes: {classes}", highlight=False)
+    ignore = getattr(ds.params, "ignore_index", None)
+    meta = getattr(ds, "meta", None)
+    if meta is not None and getattr(meta, "ignore_label", None) is not None:
+        ignore = meta.ignore_label
+    if ignore is not None:
+        console.print(f"ignore label: {ignore} (stored as {IGNORE_INDEX}, left out of losses "
+                      "and metrics)", highlight=False)  # fmt: skip
     if getattr(ds, "split_origin", ""):
-        console.print(f"splits: {ds.split_origin}")
+        console.print(f"splits: {ds.split_origin}", highlight=False)
+    if ds.skipped:
+        console.print(f"[yellow]{len(ds.skipped)} file(s) skipped:[/]")
+        for file, reason in ds.skipped:
+            console.print(f"  {file}: {reason}", highlight=False, soft_wrap=True)
 
 
 @data_app.command("prepare")
@@ -164,6 +199,33 @@ def preview_command(
     arrays = ds.load(split, size)
     preview_grid(arrays, ds.num_classes, out, count=count, seed=seed, augment=augment)
     console.print(f"wrote {out} ({min(count, len(arrays))} samples of {dataset} {split})")
+    describe_data(ds)
+
+
+@data_app.command("convert")
+def convert_command(
+    dataset: str = typer.Argument(..., help="source dataset name (see `distill plugins`)"),
+    out: Path = typer.Argument(..., help="folder to write the nnU-Net raw dataset into"),
+    to: str = typer.Option("nnunet", "--to", help="target format (nnunet)"),
+    data_root: Path = DATA_ROOT,
+    sets: list[str] = SETS,
+    skip_bad: bool = SKIP_BAD,
+    size: Optional[tuple[int, int]] = typer.Option(
+        None, "--size", help="height width (default: each file's own size)"
+    ),
+) -> None:
+    """Write a dataset as an nnU-Net v2 raw folder, with our split as splits_final.json."""
+    from distill.plugins.datasets.convert import to_nnunet
+    from distill.plugins.datasets.progress import progress_bar
+
+    if to != "nnunet":
+        raise ConfigError(f"--to {to!r}: the only target format is nnunet")
+    ds = build_dataset(dataset, data_root, sets, skip_bad)
+    total = sum(len(v) for v in ds.splits().values()) if hasattr(ds, "splits") else None
+    with progress_bar(f"writing {out}", total or 0) as advance:
+        ids = to_nnunet(ds, out, size, lambda _ident: advance(1))
+    counts = ", ".join(f"{s} {len(v)}" for s, v in ids.items())
+    console.print(f"wrote {out} ({counts}); read it with --dataset nnunet --data-root {out}")
 
 
 @data_app.command("download")

@@ -10,16 +10,17 @@ import csv
 import json
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import typer
-from PIL import Image
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from distill.cli.app import app, console, err_console
 from distill.core.errors import ConfigError, DataError
-from distill.core.metrics import MetricsSummary, SegmentationMetrics
-from distill.core.report.tables import metrics_table
+
+if TYPE_CHECKING:
+    from distill.core.metrics import MetricsSummary
 
 MASK_SUFFIXES = (".png", ".bmp", ".tif", ".tiff", ".gif")
 ISIC_ID = re.compile(r"ISIC_\d{7}")
@@ -56,25 +57,16 @@ def index_masks(folder: Path, role: str) -> dict[str, Path]:
     return found
 
 
-def read_labels(path: Path, num_classes: int) -> np.ndarray:
-    """A mask file as labels: binary 0/255 (>127 -> 1) or label values 0..C-1."""
-    try:
-        with Image.open(path) as image:
-            array = np.asarray(image.convert("L") if image.mode in ("1", "LA") else image)
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read image ({exc})") from exc
-    if array.ndim == 3:
-        if not (array[..., :3] == array[..., :1]).all():
-            raise DataError(f"{path}: colour mask; expected a greyscale or label PNG")
-        array = array[..., 0]
-    if num_classes == 2 and array.max() > 1:
-        return (array > 127).astype(np.uint8)
-    if array.max() >= num_classes:
-        raise DataError(
-            f"{path}: label {int(array.max())} found but --classes is {num_classes} "
-            "(binary masks must be 0/1 or 0/255)"
-        )
-    return array.astype(np.int64)
+def read_labels(
+    path: Path, num_classes: int, binarise: bool = False, ignore_index: int | None = None
+) -> np.ndarray:
+    """A mask file as class ids by the rules every dataset uses (``labels.to_labels``):
+    clean binary (0/1, 0/255, 0/65535) or label values 0..C-1; anything else is an error
+    naming the file, unless ``binarise`` (soft or anti-aliased masks) is asked for."""
+    from distill.plugins.datasets.imageio import read_mask
+    from distill.plugins.datasets.labels import to_labels
+
+    return to_labels(read_mask(path), path, num_classes, ignore_index, binarise).astype(np.int64)
 
 
 def parse_spacing(text: str | None) -> tuple[float, float] | None:
@@ -112,6 +104,8 @@ def score_folders(
     gt_dir: Path,
     num_classes: int = 2,
     spacing: tuple[float, float] | None = None,
+    binarise: bool = False,
+    ignore_index: int | None = None,
 ) -> MetricsSummary:
     """Match, check and score; raises ``typer.Exit(2)`` after listing every bad pair."""
     preds, gts = index_masks(pred_dir, "pred"), index_masks(gt_dir, "gt")
@@ -123,13 +117,16 @@ def score_folders(
             + ", ".join(preds[k].name for k in extra),
             highlight=False,
         )
-    metrics = SegmentationMetrics(num_classes, spacing=spacing)
+    from distill.core.metrics import IGNORE_INDEX, SegmentationMetrics
+
+    metrics = SegmentationMetrics(num_classes, spacing=spacing, ignore_index=IGNORE_INDEX)
     mismatched: list[str] = []
     keys = [k for k in sorted(gts) if k in preds]
     columns = (TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         for key in progress.track(keys):
-            pred, gt = read_labels(preds[key], num_classes), read_labels(gts[key], num_classes)
+            pred = read_labels(preds[key], num_classes, binarise)
+            gt = read_labels(gts[key], num_classes, binarise, ignore_index)
             if pred.shape != gt.shape:
                 mismatched.append(
                     f"{preds[key].name} is {pred.shape[1]}x{pred.shape[0]} but "
@@ -163,9 +160,17 @@ def score_command(
         "--spacing",
         help="pixel size in mm ('0.5' or 'ROW,COL'); distances in pixels if unset",
     ),
+    binarise: bool = typer.Option(
+        False, "--binarise", help="soft or anti-aliased binary masks: foreground = value > half"
+    ),
+    ignore_index: int | None = typer.Option(
+        None, "--ignore-index", help="ground-truth value of pixels that count for nothing"
+    ),
 ) -> None:
     """Score prediction masks against ground truth (files matched by ISIC id or file stem)."""
-    summary = score_folders(pred, gt, classes, parse_spacing(spacing))
+    summary = score_folders(pred, gt, classes, parse_spacing(spacing), binarise, ignore_index)
+    from distill.core.report.tables import metrics_table
+
     console.print(metrics_table(summary, title=f"{pred.name} vs {gt.name}"))
     for path in write_outputs(summary, out):
         console.print(f"wrote {path}", highlight=False, soft_wrap=True)

@@ -36,8 +36,8 @@ def corrupt(kind: str, root):
     if kind == "size mismatch":
         Image.fromarray(np.zeros((10, 10), np.uint8)).save(mask)
         return mask, "differs from its image"
-    if kind == "rgb mask":
-        Image.fromarray(np.zeros((40, 48, 3), np.uint8)).save(mask)
+    if kind == "rgb mask":  # a colour mask; one whose channels agree reads as gray
+        Image.fromarray(np.full((40, 48, 3), (0, 255, 0), np.uint8)).save(mask)
         return mask, "expected a single-channel"
     if kind == "values outside":
         Image.fromarray(np.full((40, 48), 7, np.uint8)).save(mask)
@@ -90,7 +90,7 @@ def test_empty_folder_and_wrong_root(tmp_path):
 def test_isic_bad_mask_names_the_file(tmp_path):
     make_isic_tree(tmp_path, {"train": 4, "val": 1, "test": 1})
     mask = tmp_path / "ISIC-2017_Training_Part1_GroundTruth" / "ISIC_0000001_segmentation.png"
-    Image.fromarray(np.zeros((40, 48, 3), np.uint8)).save(mask)
+    Image.fromarray(np.full((40, 48, 3), (255, 0, 0), np.uint8)).save(mask)
     with pytest.raises(DataError, match="ISIC_0000001_segmentation.png: mask has 3 channels"):
         distill.create("dataset", "isic2017", data_root=tmp_path).load("train", (32, 32))
     (tmp_path / "ISIC-2017_Validation_Part1_GroundTruth" / "ISIC_0000004_segmentation.png").unlink()

@@ -31,8 +31,11 @@ def test_one_small_loss_among_five_gains() -> None:
 
 def test_images_pair_by_id_and_average_over_seeds() -> None:
     seed0 = [{"image_id": "a", "mDice": 0.2}, {"image_id": "b", "mDice": 0.4}]
-    seed1 = [{"image_id": "b", "mDice": 0.6}, {"image_id": "a", "mDice": 0.4},
-             {"image_id": "c", "mDice": None}]  # fmt: skip
+    seed1 = [
+        {"image_id": "b", "mDice": 0.6},
+        {"image_id": "a", "mDice": 0.4},
+        {"image_id": "c", "mDice": None},
+    ]
     assert image_scores(seed1) == {"b": 0.6, "a": 0.4}  # an unscored image is left out
     averaged = seed_mean(map(image_scores, (seed0, seed1)))
     assert averaged == pytest.approx({"a": 0.3, "b": 0.5})

@@ -59,7 +59,8 @@ def test_missing_mismatched_and_extra_files_are_named(isic_folders, capsys) -> N
     preds = sorted(pred_dir.iterdir())
     preds[0].unlink()
     with Image.open(preds[1]) as image:
-        image.resize((image.width // 2, image.height // 2)).save(preds[1])
+        half = (image.width // 2, image.height // 2)  # nearest: still a clean 0/255 mask
+        image.resize(half, Image.Resampling.NEAREST).save(preds[1])
     _write(pred_dir / "ISIC_9999999_pred.png", np.zeros((4, 4)))
     code = run_app(["score", "--pred", str(pred_dir), "--gt", str(gt_dir)])
     err = capsys.readouterr().err
@@ -86,3 +87,24 @@ def test_multiclass_label_pngs_by_stem_with_spacing(tmp_path, capsys) -> None:
     _write(pred_dir / "cell_07.png", gt * 2)  # label 4 with 3 classes
     assert run_app([*argv, "--out", str(out)]) == 1  # a bad file is a DataError (exit 1)
     assert "cell_07.png" in capsys.readouterr().err
+
+
+def test_soft_masks_need_binarise_and_ignore_index_is_honoured(tmp_path, capsys) -> None:
+    """The datasets' mask rules: an anti-aliased prediction is named, not guessed at."""
+    gt_dir, pred_dir = tmp_path / "gt", tmp_path / "pred"
+    gt_dir.mkdir()
+    pred_dir.mkdir()
+    gt = np.zeros((16, 16), np.uint8)
+    gt[4:12, 4:12] = 255
+    gt[0, :] = 200  # unlabelled row, declared below as the ignore value
+    soft = np.where(gt == 255, 255, 0).astype(np.uint8)
+    soft[3, 4:12] = 128  # anti-aliased edge
+    soft[0, :] = 255  # wrong, but only where the truth is ignored
+    _write(gt_dir / "a.png", gt)
+    _write(pred_dir / "a.png", soft)
+    argv = ["score", "--pred", str(pred_dir), "--gt", str(gt_dir), "--out", str(tmp_path / "o")]
+    assert run_app(argv) == 1
+    assert "a.png: mask values" in capsys.readouterr().err.replace("\n", "")
+    assert run_app([*argv, "--binarise", "--ignore-index", "200"]) == 0
+    summary = json.loads((tmp_path / "o" / "scores.json").read_text())["summary"]
+    assert summary["mDice"] == pytest.approx(2 * 64 / (64 + 72))  # row 3 (8 px) is a false positive

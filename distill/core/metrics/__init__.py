@@ -18,6 +18,7 @@ from distill.core.metrics.aggregate import (
     summarise,
 )
 from distill.core.metrics.overlap import (
+    IGNORE_INDEX,
     ISIC_JACCARD_THRESHOLD,
     confusion_matrix,
     dice_per_class,
@@ -53,11 +54,14 @@ METRIC_DEFINITIONS = {
 EMPTY_MASK_POLICY = (
     "Both prediction and ground truth empty for a class: IoU = Dice = 1, ASSD = HD95 = 0. "
     "Exactly one empty: IoU = Dice = 0 and ASSD = HD95 = the image diagonal "
-    "(hypot(H * sy, W * sx)); such cases are counted ('one_empty')."
+    "(hypot(H * sy, W * sx)); such cases are counted ('one_empty'). Ground-truth pixels "
+    "labelled IGNORE_INDEX (255) count for nothing: left out of the confusion matrix, and "
+    "for distances they take the predicted label (neither a hit nor a miss)."
 )
 
 __all__ = [
     "EMPTY_MASK_POLICY",
+    "IGNORE_INDEX",
     "ISIC_JACCARD_THRESHOLD",
     "METRIC_DEFINITIONS",
     "ImageMetrics",

@@ -78,12 +78,14 @@ def compute_image_metrics(
     surface: bool = True,
     connectivity: int = 1,
     jaccard_threshold: float = overlap.ISIC_JACCARD_THRESHOLD,
+    ignore_index: int | None = overlap.IGNORE_INDEX,
 ) -> ImageMetrics:
     """All metrics of one ``(H, W)`` label map against its ground truth.
 
     ``surface=False`` skips ASSD/HD95 (the costly part) for quick validation passes.
+    Target pixels equal to ``ignore_index`` count for nothing (see :func:`_without_ignored`).
     """
-    confusion = overlap.confusion_matrix(pred, target, num_classes)
+    pred, target, confusion = _without_ignored(pred, target, num_classes, ignore_index)
     foreground = slice(1, num_classes)
     iou = overlap.iou_per_class(confusion)[foreground]
     per_class = {
@@ -107,6 +109,20 @@ def compute_image_metrics(
         per_class={m: per_class[m] for m in CLASS_METRICS if m in per_class},
         empty_cases=[_empty_case(confusion, c) for c in range(1, num_classes)],
     )
+
+
+def _without_ignored(
+    pred: np.ndarray, target: np.ndarray, num_classes: int, ignore_index: int | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The confusion matrix of the labelled pixels only; for distances the ignored pixels
+    take the predicted label, so they add neither a false positive nor a miss."""
+    pred, target = np.asarray(pred), np.asarray(target)
+    ignored = target == ignore_index if ignore_index is not None else None
+    if ignored is None or pred.shape != target.shape or not ignored.any():
+        return pred, target, overlap.confusion_matrix(pred, target, num_classes)
+    keep = ~ignored
+    confusion = overlap.confusion_matrix(pred[keep], target[keep], num_classes)
+    return pred, np.where(ignored, pred, target), confusion
 
 
 def _std(values: np.ndarray) -> float:
@@ -230,7 +246,8 @@ class SegmentationMetrics:
 
     ``update(pred, target)`` takes integer label maps (numpy or torch; (B, H, W), (H, W) or
     (B, 1, H, W)); float scores (B, C, H, W) are arg-maxed. Each image is scored when it
-    arrives, so only its small confusion matrix and per-class values are kept.
+    arrives, so only its small confusion matrix and per-class values are kept. Target
+    pixels labelled ``ignore_index`` (default :data:`IGNORE_INDEX`) count for nothing.
     """
 
     def __init__(
@@ -241,6 +258,7 @@ class SegmentationMetrics:
         surface: bool = True,
         connectivity: int = 1,
         jaccard_threshold: float = overlap.ISIC_JACCARD_THRESHOLD,
+        ignore_index: int | None = overlap.IGNORE_INDEX,
     ) -> None:
         from distill.core.metrics.surface import normalise_spacing
 
@@ -263,6 +281,7 @@ class SegmentationMetrics:
         self.surface = surface
         self.connectivity = connectivity
         self.jaccard_threshold = jaccard_threshold
+        self.ignore_index = ignore_index
         self.images: list[ImageMetrics] = []
 
     def __len__(self) -> int:
@@ -291,6 +310,7 @@ class SegmentationMetrics:
                 surface=self.surface,
                 connectivity=self.connectivity,
                 jaccard_threshold=self.jaccard_threshold,
+                ignore_index=self.ignore_index,
             )
             for i, (p, t) in enumerate(zip(preds, targets, strict=True))
         ]

@@ -17,6 +17,9 @@ from __future__ import annotations
 import numpy as np
 
 ISIC_JACCARD_THRESHOLD = 0.65
+# Ground-truth label of pixels that count for nothing (unlabelled, border, nnU-Net "ignore"):
+# left out of every confusion matrix, loss and distance. Class ids stay below it (<= 254).
+IGNORE_INDEX = 255
 
 
 def confusion_matrix(pred: np.ndarray, target: np.ndarray, num_classes: int) -> np.ndarray:

@@ -54,6 +54,7 @@ class CachedDataset(Dataset):
     Params: ClassVar[type[CachedParams]] = CachedParams
     name: ClassVar[str] = "dataset"
     version: ClassVar[int] = 1  # bump when decoding changes, to invalidate old caches
+    not_decoding: ClassVar[frozenset[str]] = frozenset()  # params that leave the cache alone
 
     def __init__(self, params: CachedParams) -> None:
         super().__init__(params)
@@ -69,7 +70,7 @@ class CachedDataset(Dataset):
 
     def config_identity(self) -> dict[str, Any]:
         """What makes two instances the same dataset (cache folder); not the file stats."""
-        values = self.params.model_dump(mode="json", exclude={"cache_dir"})
+        values = self.params.model_dump(mode="json", exclude={"cache_dir", *self.not_decoding})
         return {"dataset": self.name, "version": self.version, **values}
 
     @abstractmethod
@@ -124,7 +125,7 @@ class FileDataset(CachedDataset):
 
     @abstractmethod
     def decode(self, item: SourceItem, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-        """Image (H, W, 3) and class-id mask (H, W), uint8, at ``size``."""
+        """Image (H, W, in_channels) and class-id mask (H, W), uint8, at ``size``."""
 
     def root(self) -> Path:
         root = self.params.data_root
@@ -139,6 +140,11 @@ class FileDataset(CachedDataset):
         """A bad item found while listing: an error, or a recorded skip with skip_bad."""
         if not self.params.skip_bad:
             raise DataError(f"{file}: {reason}")
+        self.listing_problems.append((str(file), reason))
+
+    def unused(self, file: Path | str, reason: str) -> None:
+        """A file that is no item but harms none (a mask without an image): always noted
+        and listed in ``skipped``, never an error."""
         self.listing_problems.append((str(file), reason))
 
     def splits(self) -> dict[str, list[SourceItem]]:
@@ -162,7 +168,7 @@ class FileDataset(CachedDataset):
         items = self.splits()[split]
         if not items:
             raise DataError(f"{self.name}: split '{split}' has no items")
-        images, masks = cache.new_arrays(folder, len(items), size)
+        images, masks = cache.new_arrays(folder, len(items), size, self.in_channels)
         keep = np.ones(len(items), dtype=bool)
         skipped: list[tuple[str, str]] = []
 

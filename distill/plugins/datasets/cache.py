@@ -1,11 +1,12 @@
 """Decode once: each split at each size is stored as uint8 ``.npy`` files.
 
 Layout: ``<cache_dir>/<dataset>/<config>/<split>-<H>x<W>-<content>/`` with ``images.npy``
-(N, H, W, 3), ``masks.npy`` (N, H, W) and ``meta.json`` (ids, skipped files). ``config``
+(N, H, W, C), ``masks.npy`` (N, H, W) and ``meta.json`` (ids, skipped files). ``config``
 hashes the dataset's identity (name, root, params); ``content`` hashes what was decoded
 (file paths, sizes, mtimes or generator parameters), so changed sources get a new entry and
 the stale one is pruned. An entry is written in a temporary folder and renamed into place,
-so a half-written cache is never read.
+so a half-written cache is never read; an entry damaged later (a zero-byte or truncated
+array, arrays and ids of different lengths) is rebuilt, never trusted.
 """
 
 from __future__ import annotations
@@ -64,7 +65,10 @@ class CacheEntry:
         meta = self.meta()
         images = np.load(self.path / "images.npy")
         masks = np.load(self.path / "masks.npy")
-        return SplitArrays(images=images, masks=masks, ids=list(meta["ids"]))
+        ids = list(meta["ids"])
+        if not (len(images) == len(masks) == len(ids)) or images.ndim != 4 or masks.ndim != 3:
+            raise ValueError(f"{self.path}: arrays and ids disagree")
+        return SplitArrays(images=images, masks=masks, ids=ids)
 
     def nbytes(self) -> int:
         return sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
@@ -78,11 +82,13 @@ def entry_for(
     return CacheEntry(root / dataset / digest(config) / name)
 
 
-def new_arrays(folder: Path, n: int, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+def new_arrays(
+    folder: Path, n: int, size: tuple[int, int], channels: int = 3
+) -> tuple[np.ndarray, np.ndarray]:
     """Disk-backed uint8 arrays to decode into (a full-size dataset need not fit in RAM)."""
     h, w = size
     images = np.lib.format.open_memmap(
-        folder / "images.npy", mode="w+", dtype=np.uint8, shape=(n, h, w, 3)
+        folder / "images.npy", mode="w+", dtype=np.uint8, shape=(n, h, w, channels)
     )
     masks = np.lib.format.open_memmap(
         folder / "masks.npy", mode="w+", dtype=np.uint8, shape=(n, h, w)
@@ -130,8 +136,8 @@ def load_or_build(entry: CacheEntry, build: Callable[[Path], Built]) -> tuple[Sp
     if entry.exists:
         try:
             return entry.read(), False
-        except (OSError, ValueError, KeyError, json.JSONDecodeError):
-            pass
+        except (OSError, EOFError, ValueError, KeyError, json.JSONDecodeError):
+            pass  # a zero-byte or truncated array reads as EOFError / ValueError
     if entry.path.exists():  # damaged or incomplete: never trusted, rebuilt below
         shutil.rmtree(entry.path, ignore_errors=True)
     write(entry, build)

@@ -1,7 +1,9 @@
 """``folder``: any ``images/`` + ``masks/`` pair of folders matched by file stem.
 
 Masks may be binary (0/255 or 0/1) or multi-class (palette or integer PNGs holding class
-ids); ``num_classes`` is inferred from the masks' largest value when not given. The split
+ids). ``num_classes`` is inferred only from clean masks (see :mod:`labels`); anti-aliased,
+JPEG or 255-as-ignore masks need ``binarise``, ``num_classes`` or ``ignore_index``.
+Images are 8/16-bit gray or RGB, DICOM or NIfTI; ``in_channels`` follows them. The split
 comes from ``split_file`` (JSON ``{"train": [stems], ...}``, CSV with ``stem,split``
 columns, or text lines ``stem split``) or is made seeded (``val_fraction``/``test_fraction``).
 """
@@ -13,31 +15,20 @@ import json
 import re
 from pathlib import Path
 
-import numpy as np
 from pydantic import Field
 
-from distill.core.errors import ConfigError, DataError
+from distill.core.errors import DataError
 from distill.core.hookspecs import hookimpl
-from distill.plugins.datasets.base import CachedParams, FileDataset, SourceItem
-from distill.plugins.datasets.imageio import (
-    IMAGE_EXTS,
-    check_classes,
-    list_images,
-    read_image,
-    read_mask,
-    resize_mask,
-)
-from distill.plugins.datasets.splits import SPLITS, seeded_split
+from distill.plugins.datasets.base import FileDataset, SourceItem
+from distill.plugins.datasets.imageio import IMAGE_EXTS, image_stem, list_images
+from distill.plugins.datasets.labelled import Labelled, LabelledParams
+from distill.plugins.datasets.splits import SPLITS, require_training, seeded_split
 
 
-class FolderParams(CachedParams):
+class FolderParams(LabelledParams):
     images_dir: str = Field("images", description="image folder, relative to data_root")
     masks_dir: str = Field("masks", description="mask folder, relative to data_root")
     mask_suffix: str = Field("", description="mask name = image stem + suffix, e.g. '_mask'")
-    num_classes: int | None = Field(
-        None, ge=2, le=255, description="classes incl. background (default: inferred)"
-    )
-    class_names: list[str] | None = Field(None, description="one name per class")
     split_file: Path | None = Field(
         None, description="JSON/CSV/txt listing stems per split (relative to data_root ok)"
     )
@@ -80,34 +71,17 @@ def read_split_file(path: Path) -> dict[str, str]:
     return mapping
 
 
-class Folder(FileDataset):
+class Folder(Labelled, FileDataset):
     """Any images/ + masks/ folder pair, binary or multi-class, optional split file."""
 
     name = "folder"
+    version = 2  # 2: bit depth, channels, EXIF, ignore label
     Params = FolderParams
 
     def __init__(self, params: FolderParams) -> None:
         super().__init__(params)
         self.params: FolderParams = params
-        if params.num_classes is not None:
-            self.set_classes(params.num_classes)
-        else:  # infer now: the engine reads num_classes before it loads any split
-            self.splits()
-
-    def set_classes(self, n: int) -> None:
-        names = self.params.class_names
-        if names is not None and len(names) != n:
-            raise ConfigError(f"folder: {len(names)} class_names for {n} classes")
-        self.num_classes = n
-        self.class_names = (
-            tuple(names)
-            if names
-            else (
-                ("background", "foreground")
-                if n == 2
-                else ("background", *(f"class{i}" for i in range(1, n)))
-            )
-        )
+        self.splits()  # channels and classes now: the engine reads them before any load
 
     def pairs(self) -> list[SourceItem]:
         root, p = self.root(), self.params
@@ -118,31 +92,47 @@ class Folder(FileDataset):
                     f"{folder}: folder not found (folder dataset needs "
                     f"{p.images_dir}/ and {p.masks_dir}/ under {root})"
                 )
-        images = list_images(images_dir)
+        images = self.unique_stems(list_images(images_dir), "image")
         if not images:
             raise DataError(f"{images_dir}: empty folder (no {'/'.join(IMAGE_EXTS)} images)")
-        masks = {m.stem: m for m in list_images(masks_dir)}
+        masks = self.unique_stems(list_images(masks_dir), "mask")
         items = []
-        for image in images:
-            mask = masks.get(image.stem + p.mask_suffix)
+        for stem, image in images.items():
+            mask = masks.pop(stem + p.mask_suffix, None)
             if mask is None:
                 self.problem(
-                    masks_dir / f"{image.stem}{p.mask_suffix}.png",
+                    masks_dir / f"{stem}{p.mask_suffix}.png",
                     f"missing mask for image {image.name}",
                 )
                 continue
-            items.append(SourceItem(image.stem, image, mask))
+            items.append(SourceItem(stem, image, mask))
+        for mask in masks.values():
+            self.unused(mask, f"mask without an image in {images_dir}")
         return items
+
+    def unique_stems(self, files: list[Path], what: str) -> dict[str, Path]:
+        """Files by stem; files sharing a stem (``a.png`` and ``a.jpg``) are ambiguous, so
+        all of them are a problem (an error, or skipped with skip_bad)."""
+        by_stem: dict[str, list[Path]] = {}
+        for f in files:
+            by_stem.setdefault(image_stem(f), []).append(f)
+        for stem, group in by_stem.items():
+            if len(group) > 1:
+                for f in group:
+                    others = ", ".join(o.name for o in group if o != f)
+                    self.problem(f, f"{what} stem '{stem}' is also used by {others}")
+        return {stem: group[0] for stem, group in by_stem.items() if len(group) == 1}
 
     def list_splits(self) -> dict[str, list[SourceItem]]:
         items = self.pairs()
         p = self.params
-        if self.params.num_classes is None:
-            self.set_classes(self.infer_classes(items))
+        self.settle(items)
         if p.split_file is None:
             by_id = {i.id: i for i in items}
             ids = seeded_split(list(by_id), p.val_fraction, p.test_fraction, p.seed)
-            return {s: [by_id[i] for i in ids[s]] for s in SPLITS}
+            splits = {s: [by_id[i] for i in ids[s]] for s in SPLITS}
+            require_training(splits, self.name, f"val_fraction/test_fraction of {len(items)}")
+            return splits
         split_file = p.split_file if p.split_file.is_absolute() else self.root() / p.split_file
         mapping = read_split_file(split_file)
         missing = [i.id for i in items if i.id not in mapping]
@@ -150,33 +140,9 @@ class Folder(FileDataset):
             raise DataError(
                 f"{split_file}: no split for {len(missing)} image(s), e.g. {', '.join(missing[:3])}"
             )
-        return {s: [i for i in items if mapping[i.id] == s] for s in SPLITS}
-
-    def infer_classes(self, items: list[SourceItem]) -> int:
-        """Classes from the masks: 0/255 (or 0/1) is binary, else the largest id + 1."""
-        largest = 1
-        for item in items:
-            try:
-                values = np.unique(read_mask(item.mask))
-            except DataError as exc:
-                if not self.params.skip_bad:
-                    raise
-                del exc  # reported again when the item is decoded
-                continue
-            top = int(values.max(initial=0))
-            largest = max(largest, 1 if set(values.tolist()) <= {0, 255} else top)
-        return largest + 1
-
-    def decode(self, item: SourceItem, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-        assert item.mask is not None
-        image, original = read_image(item.image, size)
-        mask = check_classes(read_mask(item.mask, original), self.num_classes, item.mask)
-        return image, resize_mask(mask, size)
-
-    def config_identity(self) -> dict:
-        identity = super().config_identity()
-        identity["inferred_classes"] = self.num_classes
-        return identity
+        splits = {s: [i for i in items if mapping[i.id] == s] for s in SPLITS}
+        require_training(splits, self.name, f"split_file {split_file}")
+        return splits
 
 
 @hookimpl

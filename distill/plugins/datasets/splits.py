@@ -6,9 +6,11 @@ and does not change when files are listed in another order.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
+
+from distill.core.errors import ConfigError
 
 SPLITS = ("train", "val", "test")
 
@@ -22,7 +24,10 @@ def seeded_split(
     n = len(ordered)
     n_test, n_val = round(n * test_fraction), round(n * val_fraction)
     if n_test + n_val >= n and n > 0:
-        raise ValueError(f"val+test fractions leave no training items out of {n}")
+        raise ConfigError(
+            f"val_fraction={val_fraction} and test_fraction={test_fraction} leave no training "
+            f"items out of {n}: lower them (or add items)"
+        )
     order = np.random.default_rng(seed).permutation(n)
     picked = [ordered[i] for i in order]
     return {
@@ -30,6 +35,13 @@ def seeded_split(
         "val": sorted(picked[n_test : n_test + n_val]),
         "train": sorted(picked[n_test + n_val :]),
     }
+
+
+def require_training(splits: Mapping[str, Sequence], dataset: str, origin: str) -> None:
+    """A split without training items is a configuration error, raised while listing (before
+    any decoding); ``origin`` names the setting that made the split (fractions, a file)."""
+    if not splits.get("train"):
+        raise ConfigError(f"{dataset}: {origin} leaves no training items")
 
 
 def largest_remainder(counts: Sequence[int], total: int) -> list[int]:
