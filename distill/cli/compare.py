@@ -11,15 +11,6 @@ from rich.table import Table
 
 from distill.cli.app import app, console, err_console
 from distill.core.errors import ConfigError
-from distill.core.report.compare import (
-    columns_for,
-    compare_rows,
-    latex_tables,
-    markdown_tables,
-    plot_dice_vs_gmacs,
-    read_runs,
-)
-from distill.core.report.tables import format_value
 
 
 @app.command("compare")
@@ -45,13 +36,22 @@ def compare_command(
     ),
 ) -> None:
     """Runs side by side: mean ± std over seeds per method, with parameters and GMACs."""
+    from distill.core.report.compare import (
+        columns_for,
+        compare_rows,
+        latex_tables,
+        markdown_tables,
+        plot_dice_vs_gmacs,
+        read_runs,
+    )
+    from distill.core.report.tables import format_value
+
     runs, skipped = read_runs(run_dirs)
     for note in skipped:
         err_console.print(f"[yellow]skipped[/] {note}")
     if not runs:
         raise ConfigError("no finished run among the folders given")
-    with console.status("counting parameters and GMACs"):
-        tables = compare_rows(runs, reference)
+    tables = compare_rows(runs, reference)
     columns = columns_for(reference)
     for dataset, rows in tables.items():
         table = Table(title=dataset, caption="test split; mean ± std over seeds")

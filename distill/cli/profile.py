@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich import box
@@ -14,13 +15,9 @@ from rich.text import Text
 
 from distill.cli.app import app, console
 from distill.core.errors import ConfigError
-from distill.core.profile import (
-    ModelProfile,
-    conditions,
-    profile_model,
-    profiles_latex,
-    profiles_markdown,
-)
+
+if TYPE_CHECKING:
+    from distill.core.profile import ModelProfile
 
 
 def build_for_profile(kind: str, name: str, size: tuple[int, int], num_classes: int):
@@ -64,6 +61,8 @@ def _diff(p: ModelProfile) -> str:
 
 
 def profiles_table(profiles: list[ModelProfile]) -> Table:
+    from distill.core import profile as profiling
+
     """Rich table; the published and GPU columns appear only when some row has them."""
     columns: list[tuple[str, Callable[[ModelProfile], str]]] = [
         ("kind", lambda p: p.kind),
@@ -85,7 +84,7 @@ def profiles_table(profiles: list[ModelProfile]) -> Table:
     rows = [[cell(p) for _, cell in columns] for p in profiles]
     table = Table(
         title="Model cost",
-        caption=conditions(profiles),
+        caption=profiling.conditions(profiles),
         caption_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
@@ -127,6 +126,8 @@ def profile_command(
     memory: bool = typer.Option(True, "--memory/--no-memory", help="measure activation memory"),
 ) -> None:
     """Parameters, GMACs, activation memory, CPU latency (and GPU bf16 throughput)."""
+    from distill.core import profile as profiling
+
     if device not in ("auto", "cpu", "cuda"):
         raise ConfigError(f"--device must be auto, cpu or cuda (got '{device}')")
     if min(size) < 1:
@@ -140,7 +141,7 @@ def profile_command(
             progress.update(task, description=f"profiling {kind} {name}")
             model = build_for_profile(kind, name, size, num_classes)
             profiles.append(
-                profile_model(
+                profiling.profile_model(
                     model,
                     size,
                     batch,
@@ -158,7 +159,8 @@ def profile_command(
         json_file.parent.mkdir(parents=True, exist_ok=True)
         json_file.write_text(json.dumps([p.to_dict() for p in profiles], indent=2) + "\n")
         console.print(f"wrote {json_file}")
-    for path, render in ((markdown_file, profiles_markdown), (latex_file, profiles_latex)):
+    renders = (markdown_file, profiling.profiles_markdown), (latex_file, profiling.profiles_latex)
+    for path, render in renders:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(render(profiles))

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
-
 from distill.core.errors import UnknownComponentError
 
 PRESETS: dict[str, dict[str, Any]] = {
@@ -39,6 +37,8 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 def preset(name: str | None) -> dict[str, Any]:
     if name is None:
+        import torch  # only here: reading a preset by name needs no torch
+
         name = "full" if torch.cuda.is_available() else "quick"
     if name not in PRESETS:
         raise UnknownComponentError("preset", name, PRESETS)
