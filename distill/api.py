@@ -70,7 +70,8 @@ def run(
 ) -> Run:
     """Train (teachers, then the student), test, and write the run folder; returns its
     :class:`Run`. ``resume`` continues a stopped run folder instead. ``progress=False``
-    prints nothing."""
+    prints nothing. The config's ``train.loggers`` mirror the run to trackers; ``loggers``
+    adds mirrors of your own (objects with ``start``, ``row`` and ``finish``)."""
     from distill.core.engine.experiment import run_experiment
 
     if cfg is None and resume is None:
@@ -82,21 +83,9 @@ def run(
         silent=not progress,
         retrain_teacher=retrain_teacher,
         on_epoch=on_epoch,
-        mirrors=_mirrors(cfg, folder, loggers),
+        mirrors=loggers or (),
     )
     return Run.open(result.run_dir)
-
-
-def _mirrors(cfg: RunConfig | None, resume: Path | None, loggers: list[Any] | None) -> list:
-    """The run's trackers: given ones, or those its config names (``train.loggers``)."""
-    if loggers is not None:
-        return list(loggers)
-    try:
-        from distill.core.tracking import build_loggers
-    except ImportError:  # tracking not part of this install
-        return []
-    source = cfg if cfg is not None else Run.open(resume).config  # type: ignore[arg-type]
-    return [build_loggers(source)]
 
 
 def evaluate(

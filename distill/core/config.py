@@ -8,7 +8,8 @@ a config file, a CLI flag and an Optuna search space are all checked by one sche
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import yaml
 from pydantic import (
@@ -17,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
 )
 
@@ -34,8 +36,42 @@ Switch = Annotated[Literal["auto", "on", "off"], _words_for_yaml_booleans("on")]
 Amp = Annotated[Literal["auto", "bf16", "off"], _words_for_yaml_booleans("bf16")]
 
 
+def _only_int(annotation: Any) -> bool:
+    """Whether a field of this type takes whole numbers and not booleans."""
+    union = isinstance(annotation, UnionType) or get_origin(annotation) is Union
+    options = get_args(annotation) if union else (annotation,)
+    return int in options and bool not in options
+
+
+def bool_where_int(annotation: Any, value: Any) -> bool:
+    """Whether ``value`` holds a boolean where ``annotation`` wants an int (also inside a
+    tuple or list of ints). Pydantic reads True as 1, so ``--set train.epochs=true`` (or
+    YAML's ``epochs: yes``) would silently train one epoch."""
+    if isinstance(value, bool):
+        return _only_int(annotation)
+    args = [a for a in get_args(annotation) if a is not Ellipsis]
+    if not isinstance(value, (list, tuple)) or get_origin(annotation) not in (list, tuple):
+        return False
+    fixed = get_origin(annotation) is tuple and len(args) == len(value) > 1
+    pairs = zip(args, value, strict=True) if fixed else ((args[0], v) for v in value)
+    return bool(args) and any(bool_where_int(a, v) for a, v in pairs)
+
+
+def reject_bool_for_int(model: type[BaseModel], value: Any, info: ValidationInfo) -> Any:
+    """A ``field_validator("*", mode="before")`` body: integer fields refuse booleans."""
+    field = model.model_fields.get(info.field_name or "")
+    if field is not None and bool_where_int(field.annotation, value):
+        raise ValueError("expected a whole number, not a boolean")
+    return value
+
+
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _ints_are_not_booleans(cls, value: Any, info: ValidationInfo) -> Any:
+        return reject_bool_for_int(cls, value, info)
 
 
 class ComponentConfig(BaseModel):
@@ -51,6 +87,13 @@ class ComponentConfig(BaseModel):
 
 def _component(value: Any) -> Any:
     return {"name": value} if isinstance(value, str) else value
+
+
+def _components(value: Any) -> Any:
+    """A list of components from names, mappings or one of either (None: none)."""
+    if value is None:
+        return []
+    return [_component(x) for x in (value if isinstance(value, list) else [value])]
 
 
 class AugmentParams(Section):
@@ -127,6 +170,13 @@ class StudentTrainConfig(TrainConfig):
         description="ramp every distillation term linearly from 0 to its weight over these "
         "epochs, so untrained connectors do not swamp the task loss early (0: off)",
     )
+    loggers: list[ComponentConfig] = Field(
+        default_factory=list,
+        description="trackers mirroring the run folder (--log-to NAME): tensorboard, mlflow "
+        "or a plugin's; each a name or {name: mlflow, tracking_uri: ...}",
+    )
+
+    _loggers = field_validator("loggers", mode="before")(_components)
 
 
 class TeacherTrainConfig(TrainConfig):
@@ -341,6 +391,10 @@ def resolve(
     resolved.distillers = [
         resolve_component(registry, "distiller", d, f"distillers.{i}")
         for i, d in enumerate(cfg.distillers)
+    ]
+    resolved.train.loggers = [
+        resolve_component(registry, "logger", c, f"train.loggers.{i}")
+        for i, c in enumerate(cfg.train.loggers)
     ]
     needs_teacher = any(registry.get("distiller", d.name).factory.needs for d in cfg.distillers)
     if needs_teacher and not cfg.teachers:

@@ -47,3 +47,19 @@ def distill_register_fusion_blocks(register: Register) -> None:
 @hookspec
 def distill_register_datasets(register: Register) -> None:
     """Register Dataset classes."""
+
+
+@hookspec
+def distill_register_loggers(register: Register) -> None:
+    """Register Logger classes (trackers that mirror a run: TensorBoard, MLflow, ...)."""
+
+
+@hookspec
+def distill_register_commands(register: Register) -> None:
+    """Register CLI commands: ``register(name, command, help=None)`` adds ``distill <name>``.
+
+    ``command`` is a ``typer.Typer`` (a command group), a plain function (typer turns its
+    parameters into options) or a click command. Only entry-point plugins are asked, when
+    the CLI lists its commands or runs one it does not know; keep the module light (import
+    torch inside the command, not at its top) so ``distill --help`` stays fast.
+    """

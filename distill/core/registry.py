@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from distill.core.errors import ConfigError, DuplicateComponentError, UnknownComponentError
 
-Kind = Literal["teacher", "student", "distiller", "fusion", "dataset"]
+Kind = Literal["teacher", "student", "distiller", "fusion", "dataset", "logger"]
 KINDS: tuple[Kind, ...] = get_args(Kind)
 
 

@@ -158,6 +158,9 @@ def _end(run: Run, main: bool, status: str, error: str | None = None) -> None:
         run.set_status(status, error)  # type: ignore[arg-type]
         for mirror in run.mirrors:
             mirror.finish(run, status)
+        failures = [f for m in run.mirrors for f in getattr(m, "failures", [])]
+        if failures:
+            run.update(tracking_failures=failures)
     run.release()
 
 

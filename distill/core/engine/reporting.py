@@ -71,6 +71,8 @@ def report_facts(
         more = f"; and {len(skipped) - 20} more" if len(skipped) > 20 else ""
         facts["skipped data items"] = f"{len(skipped)}: {named}{more}"
     for mirror in run.mirrors:
+        if hasattr(mirror, "flush"):
+            mirror.flush(10)  # rows reach trackers on their own threads: let them catch up
         for failure in getattr(mirror, "failures", []):
             facts.setdefault("tracking failures", [])
             facts["tracking failures"].append(failure)

@@ -21,9 +21,10 @@ from optuna.storages import RDBStorage
 from optuna.study import MaxTrialsCallback
 from optuna.trial import TrialState
 
-from distill.core.config import build_config, to_yaml
+from distill.core.config import build_config, parse_override, to_yaml
 from distill.core.engine.loop import NonFiniteLossError
 from distill.core.sweep.space import Space
+from distill.core.tracking import StudyInfo, TrialInfo, build_study_tracking
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 
@@ -100,6 +101,13 @@ def run_sweep(
     from distill.core.engine.experiment import run_experiment
 
     study = open_study(settings)
+    # Trackers: a parent record per study (MLflow), the trials' runs nest under it.
+    trials_cfg = build_config({**base, "out": str(settings.out / "trials")})
+    tracking = build_study_tracking(trials_cfg)
+    about = StudyInfo(settings.study_name, trials_cfg, space=space_facts(space),
+                      settings={"trials": settings.trials, "pruner": settings.pruner,
+                                "seed": settings.seed})  # fmt: skip
+    tracking.start(about)
 
     def objective(trial: optuna.Trial) -> float:
         overrides = trial_overrides(trial, space)
@@ -111,21 +119,47 @@ def run_sweep(
         cfg = build_config({**base, **where, **stages}, overrides)
         trial.set_user_attr("run_dir", str(settings.out / "trials" / name))
         trial.set_user_attr("overrides", overrides)
+        info = TrialInfo(settings.study_name, trial.number, dict(map(parse_override, overrides)))
 
         def report(epoch: int, val_mdice: float) -> None:
             trial.report(val_mdice, epoch)
             if trial.should_prune():
+                info.state = "pruned"  # before the run ends: its trackers record it
                 raise optuna.TrialPruned(f"pruned at epoch {epoch + 1}")
 
-        return run_experiment(cfg, quiet=quiet, on_epoch=report).best_val
+        with tracking.trial(info):
+            info.value = run_experiment(cfg, quiet=quiet, on_epoch=report).best_val
+        return info.value
 
     # A diverging trial (non-finite loss) fails alone; the sweep goes on.
-    study.optimize(
-        objective,
-        callbacks=[MaxTrialsCallback(settings.trials, states=FINISHED)],
-        catch=(NonFiniteLossError,),
-    )
+    try:
+        study.optimize(
+            objective,
+            callbacks=[MaxTrialsCallback(settings.trials, states=FINISHED)],
+            catch=(NonFiniteLossError,),
+        )
+    finally:
+        about.best = best_trial(study)
+        tracking.finish(about)
     return study
+
+
+def space_facts(space: Space) -> dict[str, str]:
+    """Each searched path and its range, as trackers show it."""
+    return {
+        path: json.dumps(dim.model_dump(exclude_none=True, exclude_defaults=True))
+        for path, dim in space.items()
+    }
+
+
+def best_trial(study: optuna.Study) -> TrialInfo | None:
+    """The best complete trial so far (of any worker), for the trackers' study record."""
+    done = [t for t in study.trials if t.state == TrialState.COMPLETE and t.value is not None]
+    if not done:
+        return None
+    best = max(done, key=lambda t: t.value)
+    params = dict(map(parse_override, best.user_attrs.get("overrides", [])))
+    return TrialInfo(study.study_name, best.number, params, "complete", best.value)
 
 
 def best_config_yaml(study: optuna.Study, base: dict[str, Any]) -> str:

@@ -1,0 +1,1 @@
+"""Built-in loggers (trackers mirroring the run folder), registered like any plugin's."""
