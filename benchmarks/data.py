@@ -195,8 +195,10 @@ def target_lines(result: dict) -> list[str]:
     if target is None:
         return []
     verdict = "PASS" if result["speedup"] >= target else "FAIL"
-    return [f"- {verdict}: cache >= {target:g}x the DataLoader (cpu) ({result['speedup']:.1f}x)",
-            ""]  # fmt: skip
+    return [
+        f"- {verdict}: cache >= {target:g}x the DataLoader (cpu) ({result['speedup']:.1f}x)",
+        "",
+    ]
 
 
 def write(result: dict, out: Path) -> None:

@@ -319,12 +319,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             steps=args.steps or (20 if on_gpu else 4),
             repeats=args.pipeline_repeats,
             warmup=args.warmup,
-            workers=args.workers if args.workers is not None else (
-                min(8, os.cpu_count() or 2) if on_gpu else 2
-            ),
+            workers=args.workers
+            if args.workers is not None
+            else (min(8, os.cpu_count() or 2) if on_gpu else 2),
             source_size=tuple(int(v) for v in args.source_size.split(",")),
             overrides=(f"runtime.amp={engine_amp(args.precision, on_gpu)}", *args.overrides),
-        )  # fmt: skip
+        )
         result["pipeline"] = measure_pipeline(settings)
         result["checks"] = pipeline_checks(result["pipeline"], "cuda" if on_gpu else "cpu")
     result["seconds"] = time.perf_counter() - start

@@ -1,5 +1,6 @@
 """What one cell of the accuracy table is: a method (student, distillers, overrides), the
-budget every method shares, and the RunConfig of (dataset, seed, method)."""
+budget every method shares, and the RunConfig of (dataset, seed, method), whose run folder is
+named after everything that fixes it, so that a finished folder is a finished cell."""
 
 from __future__ import annotations
 
@@ -11,12 +12,9 @@ from typing import Any
 
 CLASSIC = ["kd", "fitnet", "at", "skd", "cwd", "ifvd", "dist"]
 UNET_REFERENCE = "unet-32"
-TARGET_METHODS = ("mpdnet+dual", "mpdnet", UNET_REFERENCE)
 PRESET_DATASETS = {"isic2017": "isic2017", "sipakmed": "sipakmed"}
-# Full mode on one GPU: 8 runs at a time share it, and a small model's step is bound by
-# kernel launches, so the grid costs about its number of steps. Batch 32 and these synthetic
-# counts (5 steps an epoch; the real sample gives 10) need half the steps of batch 16 and
-# 240 images; on an H200 that was still more than 8 minutes (README, Results).
+# Synthetic train/val/test images in full mode: 5 steps an epoch at batch 32, enough for a
+# U-Net to land inside the calibration window (README, Results).
 FULL_COUNTS = (160, 40, 80)
 # MedT's axial attention kept ~115 GiB for one 256x256 batch of 32 on the H200 (the runs
 # beside it failed out of memory); in pieces of 8 it fits a share of the GPU, and each
@@ -114,8 +112,11 @@ def dataset_config(dataset: str, budget: Budget) -> dict[str, Any]:
 
 
 def run_config(dataset: str, seed: int, method: Method, budget: Budget, work: Path):
-    """The RunConfig of one table cell (teacher config identical for every method)."""
+    """The RunConfig of one table cell (teacher config identical for every method), in
+    ``work/runs/DATASET-sSEED-LABEL-DIGEST``: the digest covers the whole config, so a
+    changed budget or override is a new folder, never a finished run mistaken for it."""
     from distill.core.config import build_config
+    from distill.core.store import digest
 
     size = budget.size_for(dataset)
     # The suite redoes an unfinished run instead of resuming it, so resume states (weights
@@ -126,7 +127,7 @@ def run_config(dataset: str, seed: int, method: Method, budget: Budget, work: Pa
         recipe["steps_per_epoch"] = budget.steps_per_epoch
     pieces = batch_pieces(budget.batch, method.micro_batch)
     student_recipe = {**recipe, "batch_size": budget.batch // pieces, "accumulate": pieces}
-    return build_config(
+    cfg = build_config(
         {
             "out": str(work / "runs"),
             "name": f"{dataset}-s{seed}-{method.label}",
@@ -148,6 +149,13 @@ def run_config(dataset: str, seed: int, method: Method, budget: Budget, work: Pa
         },
         [*budget.overrides, *method.overrides],
     )
+    fixed = digest(cfg.model_dump(mode="json", exclude={"out", "name"}))[:8]
+    return cfg.model_copy(update={"name": f"{cfg.name}-{fixed}"})
+
+
+def run_folder(dataset: str, seed: int, method: Method, budget: Budget, work: Path) -> Path:
+    cfg = run_config(dataset, seed, method, budget, work)
+    return Path(cfg.out) / cfg.run_name()
 
 
 def batch_pieces(batch: int, most: int | None) -> int:
@@ -164,7 +172,13 @@ def paper_order(methods: list[str]) -> list[str]:
     def key(label: str) -> tuple:
         base = label.split("@")[0]
         anchor = methods.index(base) if base in methods else methods.index(label)
-        return (base.startswith("mpdnet"), base == "mpdnet+mpd", base == "mpdnet+dual",
-                anchor, "@" in label, methods.index(label))  # fmt: skip
+        return (
+            base.startswith("mpdnet"),
+            base == "mpdnet+mpd",
+            base == "mpdnet+dual",
+            anchor,
+            "@" in label,
+            methods.index(label),
+        )
 
     return sorted(methods, key=key)

@@ -1,5 +1,5 @@
-"""The accuracy grid's cells: micro-batches that add up to the budget, and every variant the
-GPU script names resolving here first."""
+"""The accuracy grid's cells: micro-batches that add up to the budget, a folder per config,
+and every variant the GPU script names resolving here first."""
 
 from __future__ import annotations
 
@@ -29,9 +29,32 @@ def test_accuracy_trains_medt_in_micro_batches_that_add_up_to_the_budget_batch(
     assert recipes("unet", 32) == ((32, 1), 32)
 
 
+def test_a_cells_folder_changes_with_anything_that_changes_the_run(tmp_path: Path) -> None:
+    """A finished folder is skipped on the next try: another budget or another variant of
+    the same label must never find it."""
+    catalog = grid.all_methods()
+    budget = grid.Budget(None, 1, 1, 2, ("swin",), "cpu")
+    dual = catalog["mpdnet+dual"]
+    coarse = grid.parse_variant("coarse=mpdnet+dual distiller.dual.strides=[16,32]", catalog)
+    other = grid.parse_variant("coarse=mpdnet+dual distiller.dual.strides=[32]", catalog)
+    folders = [
+        grid.run_folder("synthetic-derm", 0, dual, budget, tmp_path),
+        grid.run_folder("synthetic-derm", 1, dual, budget, tmp_path),
+        grid.run_folder(
+            "synthetic-derm", 0, dual, grid.Budget(None, 2, 1, 2, ("swin",), "cpu"), tmp_path
+        ),
+        grid.run_folder("synthetic-derm", 0, coarse, budget, tmp_path),
+        grid.run_folder("synthetic-derm", 0, other, budget, tmp_path),
+    ]
+    assert len(set(folders)) == len(folders)
+    assert folders[0] == grid.run_folder("synthetic-derm", 0, dual, budget, tmp_path)
+    assert folders[0].name.startswith("synthetic-derm-s0-mpdnet+dual-")
+    assert folders[3].name.startswith("synthetic-derm-s0-mpdnet+dual@coarse-")
+
+
 def test_every_variant_in_the_gpu_script_resolves(tmp_path: Path) -> None:
-    """The lent GPU is rare and short: a typo in gpu_check.sh's variants must fail here,
-    not there. Each variant resolves against the registry with both teachers given."""
+    """A GPU is rare: a typo in gpu_check.sh's variants must fail here, not there. Each
+    variant resolves against the registry with both teachers given."""
     import re
 
     from distill.core.config import resolve
