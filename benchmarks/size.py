@@ -82,11 +82,17 @@ def target_checks(rows: list[dict[str, Any]], size: int) -> list[dict[str, Any]]
     if ours is None or key not in ours["gmacs"]:
         return []
     checks = [
-        _check(f"{STUDENT} params <= {MAX_PARAMS_M:g}M", ours["params_m"] <= MAX_PARAMS_M,
-               f"{ours['params_m']:.2f}M"),
-        _check(f"{STUDENT} GMACs <= {MAX_GMACS:g} at {size}x{size}",
-               ours["gmacs"][key] <= MAX_GMACS, f"{ours['gmacs'][key]:.2f}"),
-    ]  # fmt: skip
+        _check(
+            f"{STUDENT} params <= {MAX_PARAMS_M:g}M",
+            ours["params_m"] <= MAX_PARAMS_M,
+            f"{ours['params_m']:.2f}M",
+        ),
+        _check(
+            f"{STUDENT} GMACs <= {MAX_GMACS:g} at {size}x{size}",
+            ours["gmacs"][key] <= MAX_GMACS,
+            f"{ours['gmacs'][key]:.2f}",
+        ),
+    ]
     rivals = [
         r
         for r in rows
@@ -152,8 +158,11 @@ def markdown(result: dict[str, Any]) -> str:
     notes = [f"- {r['name']} @{s}: {msg}" for r in result["rows"] for s, msg in r["errors"].items()]
     if notes:
         lines += ["", "Sizes a model cannot take (n/a above):", "", *notes]
-    sources = [f"- {r['name']}: {r['published_source']}" for r in result["rows"]
-               if r.get("published_source")]  # fmt: skip
+    sources = [
+        f"- {r['name']}: {r['published_source']}"
+        for r in result["rows"]
+        if r.get("published_source")
+    ]
     if sources:
         lines += ["", "Published counts:", "", *sources]
     lines += ["", f"## Issue-5 targets at {sizes[0]}x{sizes[0]}", ""]
@@ -168,19 +177,34 @@ def latex(result: dict[str, Any]) -> str:
 
     sizes = result["sizes"]
     rows = []
-    for r in sorted((r for r in result["rows"] if "params" in r),
-                    key=lambda r: (r["kind"] != "teacher", r["params_m"])):  # fmt: skip
+    for r in sorted(
+        (r for r in result["rows"] if "params" in r),
+        key=lambda r: (r["kind"] != "teacher", r["params_m"]),
+    ):
         pub = r["published_params_m"]
-        row = {"kind": r["kind"], "name": r["name"], "params_m": r["params_m"], "published": pub,
-               "diff": 100 * (r["params_m"] - pub) / pub if pub else None}  # fmt: skip
+        row = {
+            "kind": r["kind"],
+            "name": r["name"],
+            "params_m": r["params_m"],
+            "published": pub,
+            "diff": 100 * (r["params_m"] - pub) / pub if pub else None,
+        }
         rows.append(row | {f"gmacs_{s}": r["gmacs"].get(str(s)) for s in sizes})
-    columns = [("kind", "Kind"), ("name", "Model"), ("params_m", "Params (M)", 2),
-               ("published", "Published (M)", 2), ("diff", "Diff. (%)", 1),
-               *[(f"gmacs_{s}", f"GMACs @{s}", 2) for s in sizes]]  # fmt: skip
-    caption = (f"Parameters and multiply-accumulates (FlopCounterMode / 2, batch 1) with "
-               f"{result['num_classes']} output classes; published counts are the papers'.")  # fmt: skip
-    table = latex_table(rows, columns, caption=caption, label="tab:size",
-                        group=lambda row: row["kind"])  # fmt: skip
+    columns = [
+        ("kind", "Kind"),
+        ("name", "Model"),
+        ("params_m", "Params (M)", 2),
+        ("published", "Published (M)", 2),
+        ("diff", "Diff. (%)", 1),
+        *[(f"gmacs_{s}", f"GMACs @{s}", 2) for s in sizes],
+    ]
+    caption = (
+        f"Parameters and multiply-accumulates (FlopCounterMode / 2, batch 1) with "
+        f"{result['num_classes']} output classes; published counts are the papers'."
+    )
+    table = latex_table(
+        rows, columns, caption=caption, label="tab:size", group=lambda row: row["kind"]
+    )
     return latex_file(result["env"]["command"], [table])
 
 

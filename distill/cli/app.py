@@ -1,15 +1,79 @@
-"""The typer application every command module attaches to, and the error boundary."""
+"""The typer application every command module attaches to, the plugin commands beside
+them, and the error boundary."""
 
 from __future__ import annotations
 
 import os
 import sys
 
+import click
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperGroup
 
 from distill.core.errors import DistillError
+
+
+class PluginCommandGroup(TyperGroup):
+    """The root command group: the built-in commands, then those plugins register through
+    ``distill_register_commands``. Plugins are asked only to list every command (``--help``)
+    or to run a name no built-in has, so a built-in command never imports a plugin."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        builtin = super().list_commands(ctx)
+        return [*builtin, *(n for n in plugin_click_commands(builtin) if n not in builtin)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None:
+            command = plugin_click_commands(super().list_commands(ctx)).get(cmd_name)
+        return command
+
+
+_CLICK_COMMANDS: tuple[object, dict[str, click.Command]] | None = None
+
+
+def plugin_click_commands(builtin: list[str]) -> dict[str, click.Command]:
+    """Plugin commands as click commands, converted once per loaded plugin state. A command
+    that takes a built-in's name, or cannot be converted, is reported and skipped."""
+    from distill.core.plugins import plugin_commands, record_failure
+
+    global _CLICK_COMMANDS
+    state = plugin_commands()
+    if _CLICK_COMMANDS is not None and _CLICK_COMMANDS[0] is state:
+        return _CLICK_COMMANDS[1]
+    converted: dict[str, click.Command] = {}
+    for name, command in state.commands.items():
+        try:
+            if name in builtin:
+                raise ValueError(f"'{name}' is a built-in command; pick another name")
+            converted[name] = as_click_command(name, command.target, command.help)
+        except Exception as exc:  # noqa: BLE001 - one plugin's bad command skips only it
+            record_failure(state, command.source, f"command '{name}'", exc)
+    _CLICK_COMMANDS = (state, converted)
+    return converted
+
+
+def as_click_command(name: str, target: object, help: str | None) -> click.Command:
+    """A typer app, a plain function or a click command, as the click command ``name``."""
+    if isinstance(target, typer.Typer):
+        command = typer.main.get_command(target)
+    elif isinstance(target, click.Command):
+        command = target
+    elif callable(target):
+        single = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+        single.command(name=name, help=help)(target)
+        command = typer.main.get_command(single)
+    else:
+        raise TypeError(
+            f"expected a typer.Typer, a function or a click command, got {type(target).__name__}"
+        )
+    command.name = name
+    if help:
+        command.help = help
+    return command
+
 
 app = typer.Typer(
     name="distill",
@@ -18,6 +82,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=PluginCommandGroup,
 )
 LOG_WIDTH = 160  # a log file or pipe has no width; rich's 80-column default cuts tables
 
@@ -58,6 +123,9 @@ def run_app(argv: list[str] | None = None) -> int:
     if "--debug" in args:
         args.remove("--debug")
         debug = True
+    from distill.cli import load_commands
+
+    load_commands(args)
     try:
         app(args=args, prog_name="distill", standalone_mode=True)
     except SystemExit as exc:  # click's own exits: usage errors are 2

@@ -10,31 +10,81 @@ A plugin author reads this one module and knows what to write:
 * ``FusionBlock``: fuses same-sized feature maps into one; students choose one by name.
 * ``Dataset``: yields decoded, resized uint8 arrays per split; the engine does the rest.
 
-Every component declares a pydantic ``Params`` model; the registry validates user input
+A plugin raises the errors re-exported here (``ConfigError`` for a bad parameter,
+``DataError`` for bad input data, ``DistillError`` otherwise); the CLI shows their message as
+one line. Every component declares a pydantic ``Params`` model; the registry validates user input
 against it before the constructor is called with the validated instance.
+
+The abstract methods are enforced: building a component whose class lacks one fails with a
+:class:`~distill.core.errors.PluginContractError` naming the class and the method (plain
+``@abstractmethod`` on an ``nn.Module`` enforces nothing). The optional class attributes the
+framework reads (``search_space``, ``published_params``, ...) are declared here with their
+defaults, so a plugin sets them by name and nothing reads an undeclared attribute.
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import ABCMeta, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from torch import Tensor, nn
+
+from distill.core.config import reject_bool_for_int
+from distill.core.errors import ConfigError as ConfigError  # re-exported: plugins raise these
+from distill.core.errors import DataError as DataError
+from distill.core.errors import DistillError as DistillError
+from distill.core.errors import PluginContractError as PluginContractError
 
 Family = Literal["cnn", "transformer", "hybrid"]
 TeacherNeed = Literal["features", "logits"]
+SearchSpace = dict[str, Any]
+
+
+class Contract(ABCMeta):
+    """The metaclass of the interfaces: a class that leaves an abstract method unimplemented
+    cannot be instantiated, and the error says which class, which method and which
+    interface asks for it, in the words a plugin author needs (not a bare TypeError)."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        missing = sorted(getattr(cls, "__abstractmethods__", ()))
+        if missing:
+            from distill.core.errors import PluginContractError
+
+            wanted = ", ".join(
+                f"{name}() (required by {_declared_by(cls, name)})" for name in missing
+            )
+            raise PluginContractError(
+                f"{cls.__module__}.{cls.__qualname__} cannot be built: it does not implement "
+                f"{wanted}"
+            )
+        return super().__call__(*args, **kwargs)
+
+
+def _declared_by(cls: type, name: str) -> str:
+    """The interface the class implements that asks for method ``name``: the nearest base
+    defined in this module (``Student``, not the shared ``SegmentationModel``)."""
+    for base in cls.__mro__:
+        if base.__module__ == __name__ and callable(getattr(base, name, None)):
+            return base.__name__
+    return cls.__name__
 
 
 class Params(BaseModel):
-    """Base of every component's parameter model: unknown fields are errors, not ignored."""
+    """Base of every component's parameter model: unknown fields are errors, not ignored,
+    and an integer field refuses a boolean (``width: true`` is a mistake, not 1)."""
 
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _ints_are_not_booleans(cls, value: Any, info: ValidationInfo) -> Any:
+        return reject_bool_for_int(cls, value, info)
 
 
 class ModelParams(Params):
@@ -76,7 +126,7 @@ class ModelSpec:
         return self.feature_channels[self.feature_strides.index(stride)]
 
 
-class SegmentationModel(nn.Module):
+class SegmentationModel(nn.Module, metaclass=Contract):
     """Shared base of teachers and students.
 
     Subclasses set ``feature_channels`` and ``feature_strides`` in ``__init__`` (finest
@@ -86,8 +136,18 @@ class SegmentationModel(nn.Module):
 
     Params: ClassVar[type[ModelParams]] = ModelParams
     family: ClassVar[Family] = "cnn"
+    """What the network is built from; distillers pick teachers by it (e.g. MPD wants a
+    transformer) and tables group by it."""
+    published_params: ClassVar[float | None] = None
+    """Parameters (millions) the network's paper or official code gives, or None; the size
+    and profile tables print ours beside it, so a re-implementation's drift shows."""
+    published_source: ClassVar[str] = ""
+    """Where ``published_params`` comes from (paper, table, code), quoted under the tables."""
     feature_channels: list[int]
     feature_strides: list[int]
+    num_classes: int
+    in_channels: int
+    """Input image channels; the profiler builds its test input from it."""
 
     def __init__(self, params: ModelParams) -> None:
         super().__init__()
@@ -127,7 +187,7 @@ class DistillerParams(Params):
     weight: float = Field(1.0, ge=0.0, description="multiplies every term of this distiller")
 
 
-class Distiller(nn.Module, ABC):
+class Distiller(nn.Module, metaclass=Contract):
     """A loss between student and teacher outputs.
 
     ``needs`` says what of the teachers' outputs the engine must compute: an empty set means
@@ -137,6 +197,16 @@ class Distiller(nn.Module, ABC):
 
     Params: ClassVar[type[DistillerParams]] = DistillerParams
     needs: ClassVar[frozenset[TeacherNeed]] = frozenset({"features", "logits"})
+    uses_target: ClassVar[bool] = False
+    """Whether ``forward`` reads the ground truth (IFVD's class prototypes do): such a
+    distiller is applied to labelled batches only, never to unlabelled images."""
+    search_space: ClassVar[SearchSpace] = {}
+    """Default ``distill sweep`` space, paths relative to this component's parameters, e.g.
+    ``{"temperature": {"float": [1.0, 8.0]}}``; searched beside the learning rate when the
+    user gives no space of their own. Empty: nothing of this distiller is searched."""
+    component_name: ClassVar[str] = ""
+    """The registered name that build-time errors quote (a subclass registered under another
+    name, as ``dual`` extends ``mpd``, sets its own)."""
 
     def __init__(
         self, params: DistillerParams, student: ModelSpec, teachers: Sequence[ModelSpec]
@@ -150,18 +220,24 @@ class Distiller(nn.Module, ABC):
     def forward(
         self, student: SegOutput, teachers: Sequence[SegOutput], target: Tensor
     ) -> dict[str, Tensor]:  # pragma: no cover - interface
-        """Return unweighted scalar loss terms by name; the engine applies ``weight``."""
+        """Return scalar loss terms by name. A distiller weights its terms against each
+        other with its own parameters (MPD's ``weight_feature``, SKD's ``weight_pixel``);
+        the engine multiplies every term by the distiller's ``weight`` and the warm-up ramp
+        and sums them with the task loss, so a term is never weighted by ``weight`` here."""
 
 
 class FusionParams(Params):
     """Fusion blocks take their channel counts from the student, not from the user."""
 
 
-class FusionBlock(nn.Module):
+class FusionBlock(nn.Module, metaclass=Contract):
     """Fuses feature maps of equal spatial size (channels ``in_channels[i]``) into one map
     with ``out_channels`` channels. The caller resizes inputs before fusing."""
 
     Params: ClassVar[type[FusionParams]] = FusionParams
+    search_space: ClassVar[SearchSpace] = {}
+    """Default ``distill sweep`` space over this block's parameters, searched when the run's
+    student names this block (as ``Distiller.search_space``)."""
 
     def __init__(self, params: FusionParams, in_channels: Sequence[int], out_channels: int):
         super().__init__()
@@ -195,7 +271,7 @@ class SplitArrays:
         return len(self.ids)
 
 
-class Dataset(ABC):
+class Dataset(metaclass=Contract):
     """A source of image/mask pairs. Class count and normalisation belong to the data."""
 
     Params: ClassVar[type[DatasetParams]] = DatasetParams
@@ -204,6 +280,12 @@ class Dataset(ABC):
     in_channels: int = 3
     mean: tuple[float, ...] = IMAGENET_MEAN
     std: tuple[float, ...] = IMAGENET_STD
+    split_origin: str = ""
+    """How the splits were made when it is not obvious (e.g. "seeded stratified split of the
+    training folder"); ``distill data`` prints it."""
+    skipped: list[tuple[str, str]] = []  # noqa: RUF012 - read-only default; set per instance
+    """(file, reason) of every item skipped as unreadable (``skip_bad``); the run folder
+    records them. Assign a new list per instance, never append to this default."""
 
     def __init__(self, params: DatasetParams) -> None:
         self.params = params

@@ -3,14 +3,20 @@
 Papers compare students by "FLOPs" and parameters; counting every model with the same tool
 at a stated input size is what makes those columns comparable. MACs come from PyTorch's own
 ``FlopCounterMode`` (total FLOPs / 2, attention matmuls included), at batch 1.
+
+PyTorch ships attention formulas only for its CUDA kernels; on the CPU
+``scaled_dot_product_attention`` runs a fused kernel that FlopCounterMode counts as zero, so
+:func:`mac_counter` adds the missing formulas and a model costs the same on every device.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import math
 import statistics
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -92,12 +98,51 @@ def _input(model: nn.Module, size: tuple[int, int], batch: int, device: Any = "c
     return torch.randn(batch, channels, *size, device=device)
 
 
+def attention_flops(query: Sequence[int], key: Sequence[int], value: Sequence[int]) -> int:
+    """FLOPs of one attention call, q (..., L, E), k (..., S, E), v (..., S, Ev): the QKᵀ and
+    AV products, 2·L·S·E + 2·L·S·Ev per batch-and-head (softmax and scaling left out, as
+    PyTorch's own CUDA formulas do). Leading dims are broadcast (grouped-query heads)."""
+    *lead, length, embed = query
+    source, embed_v = key[-2], value[-1]
+    batch_heads = math.prod(lead)
+    return 2 * batch_heads * length * source * (embed + embed_v)
+
+
+def _cpu_attention(query, key, value, *args, out_shape=None, **kwargs) -> int:
+    return attention_flops(query, key, value)
+
+
+def _cpu_attention_backward(grad_out, query, key, value, *args, out_shape=None, **kwargs) -> int:
+    """Recomputed scores plus the four gradient products: twice the forward plus QKᵀ."""
+    forward = attention_flops(query, key, value)
+    *lead, length, embed = query
+    return 2 * forward + 2 * math.prod(lead) * length * key[-2] * embed
+
+
+def _cpu_attention_formulas() -> dict[Any, Any]:
+    """Formulas for the CPU attention kernels this torch has and does not count itself."""
+    from torch.utils.flop_counter import flop_registry
+
+    ops = {
+        "_scaled_dot_product_flash_attention_for_cpu": _cpu_attention,
+        "_scaled_dot_product_flash_attention_for_cpu_backward": _cpu_attention_backward,
+    }
+    found = {getattr(torch.ops.aten, name, None): f for name, f in ops.items()}
+    return {op: f for op, f in found.items() if op is not None and op not in flop_registry}
+
+
+def mac_counter() -> FlopCounterMode:
+    """A FlopCounterMode that also counts attention on the CPU (see the module docstring).
+    Use it instead of a bare FlopCounterMode wherever a model's cost is measured."""
+    return FlopCounterMode(display=False, custom_mapping=_cpu_attention_formulas())
+
+
 def count_macs(model: nn.Module, size: tuple[int, int] = (256, 256)) -> int:
     """Multiply-accumulates of one forward pass at batch 1 (FlopCounterMode total / 2)."""
     was_training = model.training
     model.eval()
     try:
-        counter = FlopCounterMode(display=False)
+        counter = mac_counter()
         with torch.no_grad(), counter:
             model(_input(model, size, 1, _device_of(model)))
     finally:

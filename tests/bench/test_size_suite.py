@@ -16,7 +16,7 @@ def test_size_suite_counts_and_checks_targets(tmp_path: Path) -> None:
     )
     data, markdown = read_outputs(tmp_path, "size")
     rows = {r["name"]: r for r in data["rows"]}
-    assert [r["name"] for r in data["rows"]] == ["mpdnet", "medt", "unext"]  # sorted by params
+    assert [r["name"] for r in data["rows"]] == ["mpdnet", "unext", "medt"]  # sorted by params
     assert 0.5e6 < rows["mpdnet"]["params"] < rows["medt"]["params"]
     assert 0 < rows["mpdnet"]["gmacs"]["64"] < rows["mpdnet"]["gmacs"]["96"]
     assert rows["unext"]["published_params_m"] == pytest.approx(1.47)
@@ -37,5 +37,5 @@ def test_size_suite_counts_and_checks_targets(tmp_path: Path) -> None:
     # the paper's version: teachers none here, students by parameters, MedT's 96 missing
     tex = (tmp_path / "size.tex").read_text().splitlines()
     body = [line for line in tex if line.startswith("student &")]
-    assert [line.split(" & ")[1] for line in body] == ["mpdnet", "medt", "unext"]
-    assert body[1].endswith(" & --" + r" \\") and r"\label{tab:size}" in tex
+    assert [line.split(" & ")[1] for line in body] == ["mpdnet", "unext", "medt"]
+    assert body[2].endswith(" & --" + r" \\") and r"\label{tab:size}" in tex  # medt

@@ -8,14 +8,17 @@ from typing import ClassVar
 import pytest
 import torch
 from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
 from distill.cli.app import run_app
 from distill.core.interfaces import ModelParams, SegOutput, Student
 from distill.core.plugins import registry
 from distill.core.profile import (
     MEMORY_SAVED_TENSORS,
+    attention_flops,
     count_macs,
     count_parameters,
+    mac_counter,
     model_cost,
     profile_model,
     profiles_markdown,
@@ -63,6 +66,56 @@ def test_single_conv_parameters_and_macs_are_the_textbook_counts():
     model = ConvReLU(3, 8, 3)
     assert count_parameters(model) == 3 * 8 * 3 * 3
     assert count_macs(model, (16, 20)) == 3 * 8 * 3 * 3 * 16 * 20
+
+
+class Attention(nn.Module):
+    """One fused attention call on (B, H, L, E) queries and (B, H, S, E) keys and values."""
+
+    in_channels = 3
+
+    def __init__(self, heads: int, source: int, embed: int):
+        super().__init__()
+        self.heads, self.source, self.embed = heads, source, embed
+
+    def forward(self, x):
+        batch, length = x.shape[0], x.shape[-2] * x.shape[-1]
+        q = x.new_ones(batch, self.heads, length, self.embed)
+        kv = x.new_ones(batch, self.heads, self.source, self.embed)
+        return nn.functional.scaled_dot_product_attention(q, kv, kv)
+
+
+def explicit_attention_flops(b, h, length, source, embed) -> int:
+    """The same attention spelled as two matmuls, counted by the plain FlopCounterMode:
+    an independent reference for the fused kernel's formula."""
+    q = torch.ones(b, h, length, embed)
+    kv = torch.ones(b, h, source, embed)
+    counter = FlopCounterMode(display=False)
+    with counter:
+        torch.softmax(q @ kv.transpose(-2, -1), dim=-1) @ kv
+    return counter.get_total_flops()
+
+
+def test_cpu_attention_counts_qk_and_av_products():
+    """FlopCounterMode alone counts CPU SDPA as zero; B·H·L·S·E for QKᵀ plus as many for AV."""
+    heads, source, embed, size = 2, 12, 8, (4, 5)
+    length = size[0] * size[1]
+    expected = 2 * heads * length * source * embed  # batch 1: QKᵀ + AV
+    assert count_macs(Attention(heads, source, embed), size) == expected
+    assert 2 * expected == explicit_attention_flops(1, heads, length, source, embed)
+
+
+def test_cpu_attention_backward_counts_recompute_and_four_gradients():
+    q = torch.randn(2, 3, 10, 4, requires_grad=True)
+    kv = torch.randn(2, 3, 6, 4)
+    counter = mac_counter()
+    with counter:
+        nn.functional.scaled_dot_product_attention(q, kv, kv).sum().backward()
+    product = 2 * 2 * 3 * 10 * 6 * 4  # FLOPs of one (B·H, L, E) x (B·H, E, S) product
+    assert counter.get_total_flops() == 2 * product + 5 * product  # forward + backward
+
+
+def test_attention_flops_broadcasts_grouped_heads_and_value_width():
+    assert attention_flops((2, 8, 10, 4), (2, 2, 6, 4), (2, 2, 6, 3)) == 2 * 16 * 10 * 6 * (4 + 3)
 
 
 def test_model_cost_leaves_the_callers_random_stream_alone():

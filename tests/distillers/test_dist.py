@@ -20,8 +20,9 @@ def loop_pearson(a: list[float], b: list[float]) -> float:
     return cov / (na * nb)
 
 
-def loop_dist(student, teacher, temperature: float) -> tuple[float, float]:
-    """Huang et al.: T^2 (1 - mean_pixels rho(classes)), T^2 (1 - mean_(image, class) rho(pixels))."""
+def loop_dist(student, teacher, temperature: float, pooled: bool = False) -> tuple[float, float]:
+    """Huang et al.: T^2 (1 - mean_pixels rho(classes)), T^2 (1 - mean_(image, class) rho(pixels));
+    ``pooled``: the intra term per class over the pixels of every image (the authors' code)."""
     s, t = student.tolist(), teacher.tolist()
     batch, classes, height, width = student.shape
     pixels = [(i, j) for i in range(height) for j in range(width)]
@@ -34,23 +35,31 @@ def loop_dist(student, teacher, temperature: float) -> tuple[float, float]:
         for b in range(batch)
     ]
     inter = [loop_pearson(y_s[b][px], y_t[b][px]) for b in range(batch) for px in pixels]
+    images = [[b] for b in range(batch)] if not pooled else [list(range(batch))]
     intra = [
-        loop_pearson([y_s[b][px][k] for px in pixels], [y_t[b][px][k] for px in pixels])
-        for b in range(batch)
+        loop_pearson(
+            [y_s[b][px][k] for b in group for px in pixels],
+            [y_t[b][px][k] for b in group for px in pixels],
+        )
+        for group in images
         for k in range(classes)
     ]
     scale = temperature**2
     return scale * (1 - sum(inter) / len(inter)), scale * (1 - sum(intra) / len(intra))
 
 
+@pytest.mark.parametrize("form", ["ours", "authors"])
 @pytest.mark.parametrize("temperature", [1.0, 3.0])
-def test_dist_matches_loop_reference(temperature):
+def test_dist_matches_loop_reference(temperature, form):
+    """'authors' pools the batch's pixels for the intra term, as their segmentation code does
+    (logits reshaped to (B*H*W, K)); the default correlates per image."""
     dist = distill.create(
-        "distiller", "dist", STUDENT, [TEACHER], temperature=temperature, beta=2.0, gamma=0.5
-    )
+        "distiller", "dist", STUDENT, [TEACHER], temperature=temperature, beta=2.0, gamma=0.5,
+        form=form,
+    )  # fmt: skip
     s, t = random_output(STUDENT, seed=1), random_output(TEACHER, seed=2)
     terms = dist(s, [t], random_target())
-    inter, intra = loop_dist(s.logits, t.logits, temperature)
+    inter, intra = loop_dist(s.logits, t.logits, temperature, pooled=form == "authors")
     assert terms["inter"].item() == pytest.approx(2.0 * inter, abs=1e-6)
     assert terms["intra"].item() == pytest.approx(0.5 * intra, abs=1e-6)
 
@@ -72,3 +81,13 @@ def test_dist_gradients_reach_the_student():
     s = with_grad(random_output(STUDENT, seed=1))
     sum(dist(s, [random_output(TEACHER, seed=2)], random_target()).values()).backward()
     assert s.logits.grad.abs().sum() > 0
+
+
+def test_dist_forms_differ_only_in_the_intra_term():
+    s, t = random_output(STUDENT, seed=1), random_output(TEACHER, seed=2)
+    ours, authors = (
+        distill.create("distiller", "dist", STUDENT, [TEACHER], form=f)(s, [t], random_target())
+        for f in ("ours", "authors")
+    )
+    assert ours["inter"].item() == pytest.approx(authors["inter"].item(), abs=1e-12)
+    assert abs(ours["intra"].item() - authors["intra"].item()) > 1e-3

@@ -11,7 +11,7 @@ from distiller_fixtures import NUM_CLASSES, STUDENT, TEACHER, random_output, ran
 import distill
 from distill.core.errors import ConfigError
 from distill.core.interfaces import ModelSpec, SegOutput
-from distill.plugins.distillers.functional import ensemble_logits, pixel_kd
+from distill.nn import ensemble_logits, pixel_kd
 
 
 def softmax(values: list[float], temperature: float) -> list[float]:

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 import distill
 from distill.core.errors import ConfigError
 from distill.core.interfaces import ModelSpec, SegOutput
-from distill.plugins.distillers.functional import pixel_kd
+from distill.nn import pixel_kd
 
 STUDENT = ModelSpec("student", "cnn", 2, (8, 16, 32, 64), (4, 8, 16, 32))
 SWIN = ModelSpec("swin", "transformer", 2, (12, 24, 48, 96), (4, 8, 16, 32))

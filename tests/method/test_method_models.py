@@ -53,6 +53,21 @@ def test_mpdnet_timm_encoder():
     check_model_contract(model, "mpdnet/timm", (64, 64))
 
 
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"weights_file": "no/such/weights.pth"}, "weights_file"),
+        ({"pretrained": True}, "pretrained"),
+        ({"encoder": "test_efficientnet", "depths": [1, 1, 1, 1]}, "depths"),
+    ],
+)
+def test_mpdnet_rejects_options_its_encoder_cannot_use(options, field):
+    """The compact encoder loads no weights; a timm encoder has its own widths and depths.
+    Before, both were ignored (a weights file that does not even exist passed)."""
+    with pytest.raises(ConfigError, match=f"field '{field}' cannot be used with encoder="):
+        distill.create("student", "mpdnet", **options)
+
+
 def test_mpdnet_fusion_params_are_validated():
     with pytest.raises(ConfigError, match="reduction"):
         distill.create("student", "mpdnet", fusion_params={"reduction": 0})

@@ -112,6 +112,57 @@ def test_medt_gated_axial_attention_matches_the_looped_formula(training):
     torch.testing.assert_close(ours_grad, reference_grad)
 
 
+def authors_medt_parameters(img: int = 128, classes: int = 2, groups: int = 8) -> int:
+    """Parameters of the authors' MedT (lib/models/axialnet.py, s=0.125), counted layer by
+    layer from their code's structure: an independent reference for ours."""
+
+    def attention(width: int, span: int, gated: bool) -> int:
+        qkv_and_norms = 2 * width * width + 4 * width + (2 * width if gated else width) * 2
+        similarity = 2 * groups * (3 if gated else 1)
+        positions = (2 * width // groups) * (2 * span - 1) + 4 if gated else 0  # table, gates
+        return qkv_and_norms + similarity + positions
+
+    def layer(inp: int, planes: int, blocks: int, span: int, stride: int, gated: bool) -> int:
+        total = 0
+        for i in range(blocks):
+            out = 2 * planes
+            total += inp * planes + 2 * planes + planes * out + 2 * out  # 1x1 down/up + BNs
+            total += 2 * attention(planes, span, gated)
+            if i == 0 and (stride != 1 or inp != out):
+                total += inp * out + 2 * out  # downsample
+            if not gated:
+                total += planes * planes + planes  # conv1: built, never called
+            inp, span = out, span // stride if i == 0 else span
+        return total
+
+    def stem(width: int) -> int:
+        return 3 * width * 49 + width * 128 * 9 + 128 * width * 9 + 2 * (2 * width + 128)
+
+    def conv3(cin: int, cout: int) -> int:
+        return cin * cout * 9 + cout
+
+    local = img // 4
+    total = stem(8) + layer(8, 16, 1, img // 2, 1, True) + layer(32, 32, 2, img // 2, 2, True)
+    total += conv3(64, 32) + conv3(32, 16) + (16 * classes + classes)  # decoder4/5, adjust
+    total += stem(64)  # the local stem starts from the width the global branch ended on
+    total += layer(64, 16, 1, local // 2, 1, False) + layer(32, 32, 2, local // 2, 2, False)
+    total += layer(64, 64, 4, local // 4, 2, False) + layer(128, 128, 1, local // 8, 2, False)
+    total += conv3(256, 256) + conv3(256, 128) + conv3(128, 64) + conv3(64, 32) + conv3(32, 16)
+    return total + conv3(16, 16) + (16 * classes + classes)  # decoderf, adjust_p
+
+
+def test_medt_is_the_authors_network_less_the_modules_it_never_calls():
+    """Before, the local stem was 3->8->128->8 (the authors': 3->64->128->64), 140,168
+    parameters short of their network."""
+    model = distill.create("student", "medt", img_size=128)
+    assert tuple(model.stem_local[0].weight.shape) == (64, 3, 7, 7)
+    unused_conv1 = sum(p * p + p for p in [16, 32, 32, 64, 64, 64, 64, 128])
+    unused_adjust_p = 16 * 2 + 2
+    ours = sum(p.numel() for p in model.parameters())
+    assert ours + unused_conv1 + unused_adjust_p == authors_medt_parameters() == 1_560_140
+    assert round(authors_medt_parameters() / 1e6, 2) == type(model).published_params
+
+
 def test_medt_gates_are_learnable_as_in_the_paper():
     model = distill.create("student", "medt", img_size=64)
     gates = [n for n, p in model.named_parameters() if "gate" in n and p.requires_grad]

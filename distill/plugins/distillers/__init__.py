@@ -1,1 +1,4 @@
-"""Built-in distillers. Each module that implements a hook is registered as a plugin."""
+"""Built-in distillers.
+
+Every module implementing a hook is listed in distill.core.plugins.BUILTIN_PLUGINS.
+"""

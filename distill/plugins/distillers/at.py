@@ -9,15 +9,13 @@ import torch.nn.functional as F
 from pydantic import Field
 from torch import Tensor
 
-from distill.core.hookspecs import hookimpl
+from distill import hookimpl
 from distill.core.interfaces import Distiller, ModelSpec, SegOutput, TeacherNeed
-from distill.plugins.distillers.wiring import (
+from distill.nn import (
     TeacherChoiceParams,
-    check_strides,
-    chosen_teacher,
-    feature_at,
-    match_size,
-    teacher_feature,
+    feature_pairs,
+    resize_to,
+    stride_teacher,
 )
 
 
@@ -28,7 +26,7 @@ def attention_map(feature: Tensor, p: float) -> Tensor:
 
 def attention_distance(student: Tensor, teacher: Tensor, p: float) -> Tensor:
     """|| Q_s/||Q_s|| - Q_t/||Q_t|| ||_2 per image (maps flattened), averaged over the batch."""
-    q_s = match_size(attention_map(student, p), teacher)
+    q_s = resize_to(attention_map(student, p), teacher)
     q_t = attention_map(teacher, p)
     q_s = F.normalize(q_s.flatten(1), dim=1)
     q_t = F.normalize(q_t.flatten(1), dim=1)
@@ -58,21 +56,18 @@ class AttentionTransfer(Distiller):
 
     def __init__(self, params: Params, student: ModelSpec, teachers: Sequence[ModelSpec]):
         super().__init__(params, student, teachers)
-        self.teacher_spec = chosen_teacher("at", self.teacher_specs, params.teacher)
-        check_strides("at", params.strides, student, self.teacher_spec)
+        self.teacher_spec = stride_teacher(
+            "at", params.strides, student, self.teacher_specs, params.teacher
+        )
 
     def forward(
         self, student: SegOutput, teachers: Sequence[SegOutput], target: Tensor
     ) -> dict[str, Tensor]:
-        teacher = teachers[self.params.teacher]
-        return {
-            f"at_s{s}": attention_distance(
-                feature_at(student, self.student_spec, s),
-                teacher_feature(teacher, self.teacher_spec, s),
-                self.params.p,
-            )
-            for s in self.params.strides
-        }
+        pairs = feature_pairs(
+            student, teachers[self.params.teacher], self.student_spec, self.teacher_spec,
+            self.params.strides, resize=False,  # the attention map is resized, not the feature
+        )  # fmt: skip
+        return {f"at_s{s}": attention_distance(f, t, self.params.p) for s, f, t in pairs}
 
 
 @hookimpl

@@ -9,18 +9,17 @@ import torch
 from pydantic import Field
 from torch import Tensor, nn
 
-from distill.core.hookspecs import hookimpl
+from distill import hookimpl
 from distill.core.interfaces import Distiller, ModelSpec, SegOutput, TeacherNeed
-from distill.plugins.distillers.wiring import (
+from distill.nn import (
     TeacherChoiceParams,
     check_same_classes,
     check_strides,
     chosen_teacher,
-    connector,
-    feature_at,
+    feature_pairs,
     logits_of,
-    match_size,
-    teacher_feature,
+    resize_to,
+    stride_connectors,
     teacher_logits,
 )
 
@@ -69,10 +68,7 @@ class ChannelWiseDistillation(Distiller):
         else:
             self.needs = frozenset({"features"})
             check_strides("cwd", params.strides, student, self.teacher_spec)
-            for s in params.strides:
-                self.connectors[str(s)] = connector(
-                    student.channels_at(s), self.teacher_spec.channels_at(s)
-                )
+            self.connectors = stride_connectors(params.strides, student, self.teacher_spec)
 
     def forward(
         self, student: SegOutput, teachers: Sequence[SegOutput], target: Tensor
@@ -81,14 +77,12 @@ class ChannelWiseDistillation(Distiller):
         teacher = teachers[p.teacher]
         if p.on == "logits":
             t = teacher_logits(teacher)
-            s = match_size(logits_of(student, "student"), t)
+            s = resize_to(logits_of(student, "student"), t)
             return {"cwd_logits": channel_wise_kl(s, t, p.temperature)}
-        terms = {}
-        for stride in p.strides:
-            t = teacher_feature(teacher, self.teacher_spec, stride)
-            s = self.connectors[str(stride)](feature_at(student, self.student_spec, stride))
-            terms[f"cwd_s{stride}"] = channel_wise_kl(match_size(s, t), t, p.temperature)
-        return terms
+        pairs = feature_pairs(
+            student, teacher, self.student_spec, self.teacher_spec, p.strides, self.connectors
+        )
+        return {f"cwd_s{stride}": channel_wise_kl(s, t, p.temperature) for stride, s, t in pairs}
 
 
 @hookimpl

@@ -10,12 +10,10 @@ from typing import Any, ClassVar
 from pydantic import Field
 from torch import Tensor
 
-from distill.core.errors import ConfigError
-from distill.core.hookspecs import hookimpl
-from distill.core.interfaces import ModelSpec, SegOutput
-from distill.plugins.distillers.functional import ensemble_logits, pixel_kd
+from distill import hookimpl
+from distill.core.interfaces import ConfigError, ModelSpec, SegOutput
+from distill.nn import check_same_classes, ensemble_logits, pick_teacher, pixel_kd, teacher_logits
 from distill.plugins.distillers.mpd import MPDDistiller, MPDParams
-from distill.plugins.distillers.wiring import check_same_classes, pick_teacher, teacher_logits
 
 
 class DualParams(MPDParams):

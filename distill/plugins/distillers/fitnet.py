@@ -7,18 +7,15 @@ from typing import Any, ClassVar
 
 import torch.nn.functional as F
 from pydantic import Field
-from torch import Tensor, nn
+from torch import Tensor
 
-from distill.core.hookspecs import hookimpl
+from distill import hookimpl
 from distill.core.interfaces import Distiller, ModelSpec, SegOutput, TeacherNeed
-from distill.plugins.distillers.wiring import (
+from distill.nn import (
     TeacherChoiceParams,
-    check_strides,
-    chosen_teacher,
-    connector,
-    feature_at,
-    match_size,
-    teacher_feature,
+    feature_pairs,
+    stride_connectors,
+    stride_teacher,
 )
 
 
@@ -44,31 +41,20 @@ class FitNet(Distiller):
 
     def __init__(self, params: Params, student: ModelSpec, teachers: Sequence[ModelSpec]):
         super().__init__(params, student, teachers)
-        self.teacher_spec = chosen_teacher("fitnet", self.teacher_specs, params.teacher)
-        check_strides("fitnet", params.strides, student, self.teacher_spec)
-        self.connectors = nn.ModuleDict(
-            {
-                str(s): connector(
-                    student.channels_at(s),
-                    self.teacher_spec.channels_at(s),
-                    "bn" if params.connector_norm else "none",
-                )
-                for s in params.strides
-            }
+        self.teacher_spec = stride_teacher(
+            "fitnet", params.strides, student, self.teacher_specs, params.teacher
         )
+        norm = "bn" if params.connector_norm else "none"
+        self.connectors = stride_connectors(params.strides, student, self.teacher_spec, norm)
 
     def forward(
         self, student: SegOutput, teachers: Sequence[SegOutput], target: Tensor
     ) -> dict[str, Tensor]:
-        teacher = teachers[self.params.teacher]
-        terms = {}
-        for s in self.params.strides:
-            t = teacher_feature(teacher, self.teacher_spec, s)
-            adapted = match_size(
-                self.connectors[str(s)](feature_at(student, self.student_spec, s)), t
-            )
-            terms[f"hint_s{s}"] = F.mse_loss(adapted, t)
-        return terms
+        pairs = feature_pairs(
+            student, teachers[self.params.teacher], self.student_spec, self.teacher_spec,
+            self.params.strides, self.connectors,
+        )  # fmt: skip
+        return {f"hint_s{s}": F.mse_loss(adapted, t) for s, adapted, t in pairs}
 
 
 @hookimpl

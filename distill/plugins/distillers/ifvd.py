@@ -10,15 +10,12 @@ import torch.nn.functional as F
 from pydantic import Field
 from torch import Tensor
 
-from distill.core.hookspecs import hookimpl
+from distill import hookimpl
 from distill.core.interfaces import Distiller, ModelSpec, SegOutput, TeacherNeed
-from distill.plugins.distillers.wiring import (
+from distill.nn import (
     TeacherChoiceParams,
-    check_strides,
-    chosen_teacher,
-    feature_at,
-    match_size,
-    teacher_feature,
+    feature_pairs,
+    stride_teacher,
 )
 
 
@@ -67,20 +64,23 @@ class IntraClassFeatureVariation(Distiller):
         strides: list[int] = Field([8], description="feature strides to distil")
 
     needs: ClassVar[frozenset[TeacherNeed]] = frozenset({"features"})
+    uses_target: ClassVar[bool] = True  # class prototypes come from the ground truth
 
     def __init__(self, params: Params, student: ModelSpec, teachers: Sequence[ModelSpec]):
         super().__init__(params, student, teachers)
-        self.teacher_spec = chosen_teacher("ifvd", self.teacher_specs, params.teacher)
-        check_strides("ifvd", params.strides, student, self.teacher_spec)
+        self.teacher_spec = stride_teacher(
+            "ifvd", params.strides, student, self.teacher_specs, params.teacher
+        )
 
     def forward(
         self, student: SegOutput, teachers: Sequence[SegOutput], target: Tensor
     ) -> dict[str, Tensor]:
         teacher = teachers[self.params.teacher]
         terms = {}
-        for s in self.params.strides:
-            t = teacher_feature(teacher, self.teacher_spec, s)
-            f = match_size(feature_at(student, self.student_spec, s), t)
+        pairs = feature_pairs(
+            student, teacher, self.student_spec, self.teacher_spec, self.params.strides
+        )
+        for s, f, t in pairs:
             masks = class_masks(
                 downsample_labels(target, t.shape[-2:]), self.student_spec.num_classes
             )

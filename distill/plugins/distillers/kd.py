@@ -8,14 +8,15 @@ from typing import Any, ClassVar
 from pydantic import Field
 from torch import Tensor
 
-from distill.core.hookspecs import hookimpl
+from distill import hookimpl
 from distill.core.interfaces import Distiller, ModelSpec, SegOutput, TeacherNeed
-from distill.plugins.distillers.functional import ensemble_logits, pixel_kd
-from distill.plugins.distillers.wiring import (
+from distill.nn import (
     TeacherChoiceParams,
     check_same_classes,
     chosen_teacher,
+    ensemble_logits,
     logits_of,
+    pixel_kd,
     teacher_logits,
 )
 

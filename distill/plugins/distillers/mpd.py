@@ -12,18 +12,17 @@ from typing import Any, ClassVar, Literal
 
 import torch.nn.functional as F
 from pydantic import Field, model_validator
-from torch import Tensor, nn
+from torch import Tensor
 
-from distill.core.errors import ConfigError
-from distill.core.hookspecs import hookimpl
-from distill.core.interfaces import Distiller, DistillerParams, ModelSpec, SegOutput
-from distill.plugins.distillers.functional import as_constant
-from distill.plugins.distillers.wiring import (
+from distill import hookimpl
+from distill.core.interfaces import ConfigError, Distiller, DistillerParams, ModelSpec, SegOutput
+from distill.nn import (
     ConnectorNorm,
+    as_constant,
     check_strides,
-    connector,
-    match_size,
     pick_teacher,
+    resize_to,
+    stride_connectors,
 )
 
 Normalize = Literal["channel", "standardize", "none"]
@@ -124,11 +123,7 @@ class MPDDistiller(Distiller):
         )
         teacher = teachers[self.feature_teacher]
         check_strides(name, params.strides, student, teacher)
-        self.connectors = nn.ModuleDict()
-        for stride in params.strides:
-            self.connectors[str(stride)] = connector(
-                student.channels_at(stride), teacher.channels_at(stride), params.connector_norm
-            )
+        self.connectors = stride_connectors(params.strides, student, teacher, params.connector_norm)
         self.scale_weights = params.scale_weights or [1.0] * len(params.strides)
 
     def mpd_terms(self, student: SegOutput, teacher: SegOutput) -> dict[str, Tensor]:
@@ -140,7 +135,7 @@ class MPDDistiller(Distiller):
         for stride, scale in zip(p.strides, self.scale_weights, strict=True):
             s_map = student.features[self.student_spec.feature_strides.index(stride)]
             t_map = as_constant(teacher.features[t_spec.feature_strides.index(stride)])
-            mapped = match_size(self.connectors[str(stride)](s_map), t_map)
+            mapped = resize_to(self.connectors[str(stride)](s_map), t_map)
             if p.weight_feature > 0:
                 terms[f"feat_s{stride}"] = (
                     p.weight_feature * scale * feature_distance(mapped, t_map, p.normalize)

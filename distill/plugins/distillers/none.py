@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from torch import Tensor
 
-from distill.core.hookspecs import hookimpl
+from distill import hookimpl
 from distill.core.interfaces import Distiller, DistillerParams, SegOutput, TeacherNeed
 
 

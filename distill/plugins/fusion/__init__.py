@@ -1,1 +1,4 @@
-"""Built-in fusion. Each module that implements a hook is registered as a plugin."""
+"""Built-in fusion blocks.
+
+Every module implementing a hook is listed in distill.core.plugins.BUILTIN_PLUGINS.
+"""

@@ -8,9 +8,9 @@ import torch
 from pydantic import Field
 from torch import Tensor, nn
 
-from distill.core.hookspecs import hookimpl
+from distill import hookimpl
 from distill.core.interfaces import FusionBlock, FusionParams
-from distill.plugins.layers import projection
+from distill.nn import projection
 
 
 class AddFusion(FusionBlock):

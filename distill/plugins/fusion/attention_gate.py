@@ -9,9 +9,9 @@ import torch
 from pydantic import Field
 from torch import Tensor, nn
 
-from distill.core.hookspecs import hookimpl
+from distill import hookimpl
 from distill.core.interfaces import FusionBlock, FusionParams
-from distill.plugins.layers import conv_bn_relu
+from distill.nn import ConvNormAct
 
 
 class AttentionGateFusion(FusionBlock):
@@ -33,7 +33,7 @@ class AttentionGateFusion(FusionBlock):
         )
         self.phi_gate = nn.Sequential(nn.Conv2d(gate, inter, 1, bias=False), nn.BatchNorm2d(inter))
         self.psi = nn.Sequential(nn.ReLU(inplace=True), nn.Conv2d(inter, 1, 1), nn.Sigmoid())
-        self.mix = conv_bn_relu(skip + gate, out_channels, 3)
+        self.mix = ConvNormAct(skip + gate, out_channels, 3)
         self.last_gate: Tensor | None = None
 
     def forward(self, inputs: Sequence[Tensor]) -> Tensor:

@@ -9,9 +9,9 @@ import torch
 from pydantic import Field
 from torch import Tensor
 
-from distill.core.hookspecs import hookimpl
+from distill import hookimpl
 from distill.core.interfaces import FusionBlock, FusionParams
-from distill.plugins.layers import conv_bn_relu
+from distill.nn import ConvNormAct
 
 
 class ConcatFusion(FusionBlock):
@@ -22,7 +22,7 @@ class ConcatFusion(FusionBlock):
 
     def __init__(self, params: Params, in_channels: Sequence[int], out_channels: int) -> None:
         super().__init__(params, in_channels, out_channels)
-        self.mix = conv_bn_relu(sum(self.in_channels), out_channels, params.kernel_size)
+        self.mix = ConvNormAct(sum(self.in_channels), out_channels, params.kernel_size)
 
     def forward(self, inputs: Sequence[Tensor]) -> Tensor:
         return self.mix(torch.cat(list(inputs), dim=1))

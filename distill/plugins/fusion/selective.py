@@ -10,9 +10,9 @@ import torch
 from pydantic import Field, field_validator
 from torch import Tensor, nn
 
-from distill.core.hookspecs import hookimpl
+from distill import hookimpl
 from distill.core.interfaces import FusionBlock, FusionParams
-from distill.plugins.layers import conv_bn_relu, projection
+from distill.nn import ConvNormAct, projection
 
 Branch = Literal["skip", "deeper", "context"]
 
@@ -61,7 +61,7 @@ class SelectiveFusion(FusionBlock):
                     groups=out_channels,
                     bias=False,
                 ),
-                conv_bn_relu(out_channels, out_channels, 1),
+                ConvNormAct(out_channels, out_channels, 1),
             )
         self.num_branches = (
             int(self.use_skip)

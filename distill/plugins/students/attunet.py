@@ -9,16 +9,9 @@ import torch.nn.functional as F
 from pydantic import Field
 from torch import Tensor, nn
 
-from distill.core.hookspecs import hookimpl
+from distill import hookimpl
 from distill.core.interfaces import Family, ModelParams, SegOutput, Student
-from distill.plugins.students.blocks import (
-    DoubleConv,
-    PlainEncoder,
-    Upsample2x,
-    resize_to,
-    upsample_to_input,
-)
-from distill.plugins.students.unet import UpMode
+from distill.nn import DoubleConv, PlainEncoder, UpMode, Upsample2x, resize_to
 
 
 class AttentionGate(nn.Module):
@@ -43,7 +36,7 @@ class AttentionGate(nn.Module):
         theta = self.theta_x(x)
         q = F.relu(theta + resize_to(self.phi_g(g), theta))
         alpha = torch.sigmoid(self.psi(q))
-        alpha = F.interpolate(alpha, size=x.shape[-2:], mode="bilinear", align_corners=False)
+        alpha = resize_to(alpha, x)
         return self.out(alpha * x)
 
 
@@ -106,7 +99,7 @@ class AttentionUNet(Student):
         y = feats[-1]
         for step, skip in zip(self.decoder, reversed(feats[:-1]), strict=True):
             y = step(y, skip)
-        return SegOutput(logits=upsample_to_input(self.head(y), x), features=feats)
+        return SegOutput(logits=resize_to(self.head(y), x), features=feats)
 
 
 @hookimpl

@@ -10,10 +10,9 @@ import torch.nn.functional as F
 from pydantic import Field
 from torch import Tensor, nn
 
-from distill.core.hookspecs import hookimpl
-from distill.core.interfaces import Family, ModelParams, SegOutput, Student
-from distill.plugins.students.blocks import resize_to, upsample_to_input
-from distill.plugins.timm_backbone import create_timm_features
+from distill import hookimpl
+from distill.core.interfaces import Family, SegOutput, Student
+from distill.nn import BackboneWeightsParams, create_timm_features, resize_to
 
 RMP_KERNELS = (2, 3, 5, 6)
 
@@ -104,11 +103,8 @@ class CENet(Student):
         "authors' code Guzaiwang/CE-Net networks/cenet.py CE_Net_ (paper gives no count)"
     )
 
-    class Params(ModelParams):
+    class Params(BackboneWeightsParams):
         encoder: str = Field("resnet34", description="timm encoder with 4 stages (paper: resnet34)")
-        pretrained: bool = Field(
-            False, description="download timm ImageNet weights (needs internet)"
-        )
         weights_file: Path | None = Field(
             None, description="local encoder weights (.pth/.safetensors)"
         )
@@ -149,7 +145,7 @@ class CENet(Student):
         for block, skip in zip(self.decoder[:3], reversed(feats[:3]), strict=True):
             y = resize_to(block(y), skip) + skip
         y = self.decoder[3](y)
-        return SegOutput(logits=upsample_to_input(self.head(y), x), features=feats)
+        return SegOutput(logits=resize_to(self.head(y), x), features=feats)
 
 
 @hookimpl

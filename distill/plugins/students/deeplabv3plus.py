@@ -10,22 +10,21 @@ import torch.nn.functional as F
 from pydantic import Field
 from torch import Tensor, nn
 
-from distill.core.errors import ConfigError
-from distill.core.hookspecs import hookimpl
-from distill.core.interfaces import Family, ModelParams, SegOutput, Student
-from distill.plugins.students.blocks import (
-    ConvBNReLU,
-    SeparableConvBNReLU,
+from distill import hookimpl
+from distill.core.interfaces import ConfigError, Family, SegOutput, Student
+from distill.nn import (
+    BackboneWeightsParams,
+    ConvNormAct,
+    SeparableConvNormAct,
+    create_timm_features,
     resize_to,
-    upsample_to_input,
 )
-from distill.plugins.timm_backbone import create_timm_features
 
 
 def _conv3x3(in_ch: int, out_ch: int, dilation: int, separable: bool) -> nn.Module:
     if separable:
-        return SeparableConvBNReLU(in_ch, out_ch, 3, dilation)
-    return ConvBNReLU(in_ch, out_ch, 3, dilation=dilation)
+        return SeparableConvNormAct(in_ch, out_ch, 3, dilation)
+    return ConvNormAct(in_ch, out_ch, 3, dilation=dilation)
 
 
 class ASPP(nn.Module):
@@ -35,12 +34,12 @@ class ASPP(nn.Module):
     def __init__(self, in_ch: int, out_ch: int, rates: tuple[int, ...], separable: bool) -> None:
         super().__init__()
         self.branches = nn.ModuleList(
-            [ConvBNReLU(in_ch, out_ch, 1)] + [_conv3x3(in_ch, out_ch, r, separable) for r in rates]
+            [ConvNormAct(in_ch, out_ch, 1)] + [_conv3x3(in_ch, out_ch, r, separable) for r in rates]
         )
         # no BN on the pooled 1x1 map: at batch 1 it has no batch statistics to normalise by
         self.image_pool = nn.Sequential(nn.Conv2d(in_ch, out_ch, 1), nn.ReLU(inplace=True))
         self.project = nn.Sequential(
-            ConvBNReLU(out_ch * (len(rates) + 2), out_ch, 1), nn.Dropout(0.1)
+            ConvNormAct(out_ch * (len(rates) + 2), out_ch, 1), nn.Dropout(0.1)
         )
 
     def forward(self, x: Tensor) -> Tensor:
@@ -69,7 +68,7 @@ class DeepLabV3Plus(Student):
         "ECCV 2018 give no count"
     )
 
-    class Params(ModelParams):
+    class Params(BackboneWeightsParams):
         encoder: str = Field(
             "resnet50",
             description="timm encoder supporting output_stride (e.g. resnet50, resnet101)",
@@ -82,9 +81,6 @@ class DeepLabV3Plus(Student):
         low_level_channels: int = Field(48, ge=1, description="reduced low-level feature width")
         separable: bool = Field(
             True, description="depthwise-separable 3x3 convs in ASPP and decoder"
-        )
-        pretrained: bool = Field(
-            False, description="download timm ImageNet weights (needs internet)"
         )
         weights_file: Path | None = Field(
             None, description="local encoder weights (.pth/.safetensors)"
@@ -121,7 +117,7 @@ class DeepLabV3Plus(Student):
         ]
         width = params.aspp_channels
         self.aspp = ASPP(chans[-1], width, params.atrous_rates, params.separable)
-        self.reduce_low = ConvBNReLU(chans[0], params.low_level_channels, 1)
+        self.reduce_low = ConvNormAct(chans[0], params.low_level_channels, 1)
         self.fuse = nn.Sequential(
             _conv3x3(width + params.low_level_channels, width, 1, params.separable),
             _conv3x3(width, width, 1, params.separable),
@@ -135,9 +131,7 @@ class DeepLabV3Plus(Student):
         low = self.reduce_low(maps[0])
         context = resize_to(self.aspp(maps[-1]), low)
         logits = self.classifier(self.fuse(torch.cat([context, low], dim=1)))
-        return SegOutput(
-            logits=upsample_to_input(logits, x), features=[maps[i] for i in self._keep]
-        )
+        return SegOutput(logits=resize_to(logits, x), features=[maps[i] for i in self._keep])
 
 
 @hookimpl

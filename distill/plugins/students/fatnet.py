@@ -9,10 +9,9 @@ import torch
 from pydantic import Field
 from torch import Tensor, nn
 
-from distill.core.hookspecs import hookimpl
+from distill import hookimpl
 from distill.core.interfaces import SegOutput, Student
-from distill.plugins.students.hybrid_blocks import HybridParams
-from distill.plugins.timm_backbone import create_timm_model
+from distill.nn import PretrainedParams, create_timm_model
 
 
 class FeatureAdaptation(nn.Module):
@@ -80,7 +79,7 @@ class FATNet(Student):
         "github.com/SZUcsh/FAT-Net"
     )
 
-    class Params(HybridParams):
+    class Params(PretrainedParams):
         cnn_weights_file: Path | None = Field(None, description="local timm resnet34 weights")
         transformer_weights_file: Path | None = Field(
             None, description="local timm deit_tiny_distilled_patch16_224 weights"

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 import torch
 from pydantic import Field
 from torch import Tensor, nn
 
-from distill.core.hookspecs import hookimpl
+from distill import hookimpl
 from distill.core.interfaces import Family, ModelParams, SegOutput, Student
-from distill.plugins.students.blocks import (
-    DoubleConv,
-    PlainEncoder,
-    Upsample2x,
-    resize_to,
-    upsample_to_input,
-)
-
-UpMode = Literal["transpose", "upconv"]
+from distill.nn import DoubleConv, PlainEncoder, UpMode, Upsample2x, resize_to
 
 
 class UNetDecoderStep(nn.Module):
@@ -77,7 +69,7 @@ class UNet(Student):
         y = feats[-1]
         for step, skip in zip(self.decoder, reversed(feats[:-1]), strict=True):
             y = step(y, skip)
-        return SegOutput(logits=upsample_to_input(self.head(y), x), features=feats)
+        return SegOutput(logits=resize_to(self.head(y), x), features=feats)
 
 
 @hookimpl

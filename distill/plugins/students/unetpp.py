@@ -8,9 +8,9 @@ import torch
 from pydantic import Field
 from torch import Tensor, nn
 
-from distill.core.hookspecs import hookimpl
+from distill import hookimpl
 from distill.core.interfaces import Family, ModelParams, SegOutput, Student
-from distill.plugins.students.blocks import DoubleConv, PlainEncoder, resize_to, upsample_to_input
+from distill.nn import DoubleConv, PlainEncoder, resize_to
 
 DEPTH = 5  # encoder levels X^{0,0} .. X^{4,0}
 
@@ -77,7 +77,7 @@ class UNetPlusPlus(Student):
 
     def _heads(self, grid: list[list[Tensor]], x: Tensor) -> list[Tensor]:
         tops = grid[0][1:] if self.params.deep_supervision else grid[0][-1:]
-        return [upsample_to_input(h(t), x) for h, t in zip(self.heads, tops, strict=True)]
+        return [resize_to(h(t), x) for h, t in zip(self.heads, tops, strict=True)]
 
     def forward_heads(self, x: Tensor) -> list[Tensor]:
         """Logits of every supervision head (one when deep supervision is off), input size."""

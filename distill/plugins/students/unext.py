@@ -9,9 +9,9 @@ import torch.nn.functional as F
 from pydantic import Field
 from torch import Tensor, nn
 
-from distill.core.hookspecs import hookimpl
+from distill import hookimpl
 from distill.core.interfaces import Family, ModelParams, SegOutput, Student
-from distill.plugins.students.blocks import resize_to, upsample_to_input
+from distill.nn import resize_to
 
 
 def shift_channels(x: Tensor, dim: int, groups: int = 5) -> Tensor:
@@ -166,7 +166,7 @@ class UNeXt(Student):
             if i < len(self.dec_blocks):
                 y = self.dec_blocks[i](y)
         y = self.dec[-1](y)
-        return SegOutput(logits=upsample_to_input(self.head(y), x), features=feats)
+        return SegOutput(logits=resize_to(self.head(y), x), features=feats)
 
 
 @hookimpl

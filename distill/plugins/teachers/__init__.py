@@ -1,1 +1,4 @@
-"""Built-in teachers. Each module that implements a hook is registered as a plugin."""
+"""Built-in teachers.
+
+Every module implementing a hook is listed in distill.core.plugins.BUILTIN_PLUGINS.
+"""

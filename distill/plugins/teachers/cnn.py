@@ -8,10 +8,10 @@ from pathlib import Path
 from pydantic import Field
 from torch import Tensor
 
-from distill.core.hookspecs import hookimpl
-from distill.core.interfaces import ModelParams, SegOutput, Teacher
+from distill import hookimpl
+from distill.core.interfaces import SegOutput, Teacher
+from distill.nn import BackboneWeightsParams, PyramidFeatures, create_timm_features
 from distill.plugins.teachers.decoders import UNetDecoder
-from distill.plugins.timm_backbone import PyramidFeatures, create_timm_features
 
 
 class CNNTeacher(Teacher):
@@ -19,15 +19,12 @@ class CNNTeacher(Teacher):
 
     family = "cnn"
 
-    class Params(ModelParams):
+    class Params(BackboneWeightsParams):
         backbone: str = Field(
             "resnet50", description="timm CNN backbone, e.g. resnet50, convnext_tiny"
         )
         decoder_channels: list[int] = Field(
             [256, 128, 64], description="U-Net decoder widths at strides 16, 8, 4"
-        )
-        pretrained: bool = Field(
-            False, description="timm ImageNet weights (downloads; needs internet)"
         )
         weights_file: Path | None = Field(
             None, description="local backbone weights (.pth or .safetensors state dict)"

@@ -5,15 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
-from distill.plugins.layers import conv_bn_relu
-
-
-def upsample_to(x: Tensor, like: Tensor | Sequence[int]) -> Tensor:
-    size = like.shape[-2:] if isinstance(like, Tensor) else tuple(like)
-    return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+from distill.nn import ConvNormAct, resize_to
 
 
 class FPNDecoder(nn.Module):
@@ -22,19 +16,19 @@ class FPNDecoder(nn.Module):
 
     def __init__(self, in_channels: Sequence[int], channels: int, num_classes: int) -> None:
         super().__init__()
-        self.lateral = nn.ModuleList(conv_bn_relu(c, channels, 1) for c in in_channels)
-        self.smooth = nn.ModuleList(conv_bn_relu(channels, channels, 3) for _ in in_channels)
-        self.fuse = conv_bn_relu(channels * len(in_channels), channels, 3)
+        self.lateral = nn.ModuleList(ConvNormAct(c, channels, 1) for c in in_channels)
+        self.smooth = nn.ModuleList(ConvNormAct(channels, channels, 3) for _ in in_channels)
+        self.fuse = ConvNormAct(channels * len(in_channels), channels, 3)
         self.head = nn.Conv2d(channels, num_classes, 1)
 
     def forward(self, maps: Sequence[Tensor], out_size: Sequence[int]) -> Tensor:
         laterals = [lat(m) for lat, m in zip(self.lateral, maps, strict=True)]
         for i in range(len(laterals) - 2, -1, -1):
-            laterals[i] = laterals[i] + upsample_to(laterals[i + 1], laterals[i])
+            laterals[i] = laterals[i] + resize_to(laterals[i + 1], laterals[i])
         levels = [smooth(x) for smooth, x in zip(self.smooth, laterals, strict=True)]
         finest = levels[0]
-        fused = self.fuse(torch.cat([finest] + [upsample_to(x, finest) for x in levels[1:]], 1))
-        return upsample_to(self.head(fused), out_size)
+        fused = self.fuse(torch.cat([finest] + [resize_to(x, finest) for x in levels[1:]], 1))
+        return resize_to(self.head(fused), out_size)
 
 
 class UNetDecoder(nn.Module):
@@ -48,7 +42,7 @@ class UNetDecoder(nn.Module):
         blocks, deeper = [], in_channels[-1]
         for skip, width in reversed(list(zip(in_channels[:-1], widths, strict=True))):
             blocks.append(
-                nn.Sequential(conv_bn_relu(skip + deeper, width, 3), conv_bn_relu(width, width, 3))
+                nn.Sequential(ConvNormAct(skip + deeper, width, 3), ConvNormAct(width, width, 3))
             )
             deeper = width
         self.blocks = nn.ModuleList(blocks)
@@ -57,5 +51,5 @@ class UNetDecoder(nn.Module):
     def forward(self, maps: Sequence[Tensor], out_size: Sequence[int]) -> Tensor:
         x = maps[-1]
         for block, skip in zip(self.blocks, reversed(maps[:-1]), strict=True):
-            x = block(torch.cat([skip, upsample_to(x, skip)], dim=1))
-        return upsample_to(self.head(x), out_size)
+            x = block(torch.cat([skip, resize_to(x, skip)], dim=1))
+        return resize_to(self.head(x), out_size)

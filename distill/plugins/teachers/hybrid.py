@@ -10,17 +10,15 @@ import torch
 from pydantic import Field
 from torch import Tensor, nn
 
-from distill.core.errors import ConfigError
-from distill.core.hookspecs import hookimpl
-from distill.core.interfaces import SegOutput, Teacher
-from distill.plugins.layers import conv_bn_relu
+from distill import hookimpl
+from distill.core.interfaces import ConfigError, SegOutput, Teacher
+from distill.nn import ConvNormAct, PyramidFeatures, create_timm_features
 from distill.plugins.teachers.decoders import UNetDecoder
 from distill.plugins.teachers.swin import (
     SwinBackboneParams,
     check_input_size,
     create_swin_features,
 )
-from distill.plugins.timm_backbone import PyramidFeatures, create_timm_features
 
 
 class BiFusion(nn.Module):
@@ -39,10 +37,10 @@ class BiFusion(nn.Module):
             nn.Sigmoid(),
         )
         self.spatial_attention = nn.Sequential(nn.Conv2d(2, 1, 7, padding=3), nn.Sigmoid())
-        self.cnn_proj = conv_bn_relu(cnn_channels, out_channels, 1)
-        self.vit_proj = conv_bn_relu(vit_channels, out_channels, 1)
-        self.interaction = conv_bn_relu(out_channels, out_channels, 3)
-        self.merge = conv_bn_relu(3 * out_channels, out_channels, 3)
+        self.cnn_proj = ConvNormAct(cnn_channels, out_channels, 1)
+        self.vit_proj = ConvNormAct(vit_channels, out_channels, 1)
+        self.interaction = ConvNormAct(out_channels, out_channels, 3)
+        self.merge = ConvNormAct(3 * out_channels, out_channels, 3)
 
     def forward(self, cnn: Tensor, vit: Tensor) -> Tensor:
         vit = self.vit_proj(vit * self.channel_attention(vit))
@@ -67,9 +65,6 @@ class HybridTeacher(Teacher):
         )
         decoder_channels: list[int] = Field(
             [256, 128, 64], description="U-Net decoder widths at strides 16, 8, 4"
-        )
-        weights_file: Path | None = Field(
-            None, description="local weights of the CNN branch (.pth or .safetensors)"
         )
         transformer_weights_file: Path | None = Field(
             None, description="local weights of the Swin branch (.pth or .safetensors)"

@@ -12,11 +12,10 @@ from typing import Any
 from pydantic import Field, field_validator
 from torch import Tensor
 
-from distill.core.errors import ConfigError, DistillError
-from distill.core.hookspecs import hookimpl
-from distill.core.interfaces import ModelParams, SegOutput, Teacher
+from distill import hookimpl
+from distill.core.interfaces import ConfigError, DistillError, SegOutput, Teacher
+from distill.nn import BackboneWeightsParams, TimmFeatures, create_timm_features
 from distill.plugins.teachers.decoders import FPNDecoder
-from distill.plugins.timm_backbone import TimmFeatures, create_timm_features
 
 MAX_WINDOW = 12
 
@@ -29,8 +28,9 @@ def window_for(img_size: tuple[int, int], max_window: int = MAX_WINDOW) -> tuple
     )
 
 
-class SwinBackboneParams(ModelParams):
-    """Swin fields shared by the Swin and hybrid teachers."""
+class SwinBackboneParams(BackboneWeightsParams):
+    """Swin fields shared by the Swin and hybrid teachers (``weights_file``: the Swin
+    teacher's backbone; the hybrid teacher's CNN branch)."""
 
     img_size: tuple[int, int] = Field(
         (256, 256),
@@ -49,7 +49,6 @@ class SwinBackboneParams(ModelParams):
     )
     depths: list[int] | None = Field(None, description="override blocks per stage")
     num_heads: list[int] | None = Field(None, description="override attention heads per stage")
-    pretrained: bool = Field(False, description="timm ImageNet weights (downloads; needs internet)")
 
     @field_validator("img_size")
     @classmethod
@@ -106,9 +105,6 @@ class SwinTeacher(Teacher):
 
     class Params(SwinBackboneParams):
         backbone: str = Field("swin_tiny_patch4_window7_224", description="timm Swin model")
-        weights_file: Path | None = Field(
-            None, description="local backbone weights (.pth or .safetensors state dict)"
-        )
         decoder_channels: int = Field(128, ge=8, description="width of the FPN decoder")
 
     def __init__(self, params: Params) -> None:

@@ -1,6 +1,6 @@
 """HiFormer baseline (hybrid): registers the ``hiformer`` student."""
 
-from distill.core.hookspecs import hookimpl
+from distill import hookimpl
 from distill.plugins.students.hiformer.model import HiFormer
 
 __all__ = ["HiFormer"]

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from distill.plugins.timm_backbone import create_timm_model
+from distill.nn import create_timm_model
 
 SWIN_DIMS = (96, 192, 384)
 CNN_DIMS = {"resnet50": (256, 512, 1024), "resnet34": (64, 128, 256)}

@@ -10,15 +10,9 @@ from pydantic import Field
 from torch import Tensor, nn
 
 from distill.core.interfaces import SegOutput, Student
+from distill.nn import PretrainedParams, grid_of, resize_to, resized_pos_embed, tokens_to_map
 from distill.plugins.students.hiformer.dlf import DoubleLevelFusion
 from distill.plugins.students.hiformer.encoder import SWIN_DIMS, PyramidEncoder
-from distill.plugins.students.hybrid_blocks import (
-    HybridParams,
-    grid_of,
-    resized_pos_embed,
-    tokens_to_map,
-    upsample_to,
-)
 
 
 def conv_gn_relu(in_ch: int, out_ch: int) -> list[nn.Module]:
@@ -47,7 +41,7 @@ class HiFormer(Student):
         "github.com/amirhossein-kz/HiFormer"
     )
 
-    class Params(HybridParams):
+    class Params(PretrainedParams):
         img_size: int | tuple[int, int] = Field(
             224, description="input size (side or (H, W)) of the DLF position embeddings"
         )
@@ -107,5 +101,5 @@ class HiFormer(Student):
         fine = tokens_to_map(xs[0][:, 1:], grid1)
         coarse = tokens_to_map(xs[1][:, 1:], grid3)
         fused = self.predict(self.up_fine(fine) + self.up_coarse(coarse))
-        logits = self.head(upsample_to(fused, tuple(x.shape[-2:])))
+        logits = self.head(resize_to(fused, tuple(x.shape[-2:])))
         return SegOutput(logits=logits, features=[fine, level2, coarse])

@@ -1,6 +1,6 @@
 """MedT baseline student (gated axial attention, local-global training)."""
 
-from distill.core.hookspecs import hookimpl
+from distill import hookimpl
 from distill.plugins.students.medt.model import MedT
 
 __all__ = ["MedT"]

@@ -8,8 +8,8 @@ import torch.nn.functional as F
 from pydantic import Field
 from torch import Tensor, nn
 
-from distill.core.errors import ConfigError
-from distill.core.interfaces import ModelParams, SegOutput, Student
+from distill.core.interfaces import ConfigError, ModelParams, SegOutput, Student
+from distill.nn import resize_to
 from distill.plugins.students.medt.axial import axial_layer
 
 GRID = 4  # the local branch works on a 4x4 grid of patches, as in the paper
@@ -32,7 +32,7 @@ def stem(in_channels: int, width: int) -> nn.Sequential:
 
 def up_add(conv: nn.Module, x: Tensor, skip: Tensor) -> Tensor:
     """Decoder step: conv, bilinear up to the skip's size, ReLU, add the skip."""
-    return F.relu(F.interpolate(conv(x), size=skip.shape[-2:], mode="bilinear")) + skip
+    return F.relu(resize_to(conv(x), skip)) + skip
 
 
 def to_patches(x: Tensor) -> Tensor:
@@ -50,20 +50,27 @@ def from_patches(x: Tensor) -> Tensor:
 class MedT(Student):
     """MedT (Valanarasu et al. 2021): gated axial-attention global branch + 4x4-patch local branch (LoGo); runs at any size divisible by 64, relative positions interpolated beyond img_size.
 
-    Published count: 1.37M (MedT paper, MICCAI 2021, Table 3 "1.4M"; the authors' code
-    lib/models/axialnet.py ``MedT``, 128x128, 2 classes). Ours counts within 10% of it:
-    we drop modules the authors built but never call (``adjust_p``, the ``conv1`` of every
-    position-free block) and make the four gates learnable, as the paper describes (the
-    code freezes them). The global branch has 1 + 2 gated axial blocks (strides 2 and 4),
-    the local branch 1 + 2 + 4 + 1 position-free blocks on each of the 16 patches; the
-    patches are batched instead of looped, which is the same computation.
+    The network is the authors' (lib/models/axialnet.py ``MedT``): both stems are conv 7x7/2,
+    3x3 to 128, 3x3 back; the global stem is 3->8->128->8 and the local one 3->64->128->64,
+    because the authors' code builds the local branch with the channel count the global
+    branch ended on (64 at s=0.125), so the first local block takes 64 channels.
+
+    Published count: the paper's Table 3 says 1.4M; the authors' code builds 1.560M
+    (128x128, 2 classes). Ours is 1.525M, exactly the code's count less the modules it builds
+    but never calls (``adjust_p``, 34 parameters, and the ``conv1`` of each of the 8
+    position-free blocks, 35,536). Ours also makes the four gates learnable, as the paper
+    describes (the code freezes them; the count is the same). The global branch has 1 + 2
+    gated axial blocks (strides 2 and 4), the local branch 1 + 2 + 4 + 1 position-free blocks
+    on each of the 16 patches; the patches are batched instead of looped, which is the same
+    computation.
     """
 
     family: ClassVar[str] = "transformer"
-    published_params: ClassVar[float] = 1.37
+    published_params: ClassVar[float] = 1.56
     published_source: ClassVar[str] = (
-        "Valanarasu et al., Medical Transformer, MICCAI 2021, Table 3 (1.4M); "
-        "github.com/jeya-maria-jose/Medical-Transformer (MedT, img 128)"
+        "github.com/jeya-maria-jose/Medical-Transformer lib/models/axialnet.py MedT "
+        "(1.560M counted, img 128, 2 classes); Valanarasu et al., MICCAI 2021, Table 3 "
+        "gives 1.4M"
     )
 
     class Params(ModelParams):
@@ -88,11 +95,12 @@ class MedT(Student):
         self.layer2 = axial_layer(c[1] * exp, c[2], 2, g, spans, stride=2)
         self.decoder4 = nn.Conv2d(c[2] * exp, c[1] * exp, 3, padding=1)
         self.decoder5 = nn.Conv2d(c[1] * exp, c[1], 3, padding=1)
-        # local branch: 4x4 patches, position-free axial attention, deeper
-        self.stem_local = stem(params.in_channels, c[0])
+        # local branch: 4x4 patches, position-free axial attention, deeper; its stem is as
+        # wide as the global branch's output (the authors' code carries that width over)
+        self.stem_local = stem(params.in_channels, c[2] * exp)
         self.local_layers = nn.ModuleList(
             [
-                axial_layer(c[0], c[1], 1, g, None),
+                axial_layer(c[2] * exp, c[1], 1, g, None),
                 axial_layer(c[1] * exp, c[2], 2, g, None, stride=2),
                 axial_layer(c[2] * exp, c[3], 4, g, None, stride=2),
                 axial_layer(c[3] * exp, c[4], 1, g, None, stride=2),
@@ -122,7 +130,7 @@ class MedT(Student):
         for conv, skip in zip(self.local_decoders[:-1], reversed(skips), strict=True):
             y = up_add(conv, y, skip)
         y = self.local_decoders[-1](y)
-        y = F.relu(F.interpolate(y, size=patches.shape[-2:], mode="bilinear"))
+        y = F.relu(resize_to(y, patches))
         return from_patches(y), [from_patches(skips[2]), from_patches(skips[3])]
 
     def forward(self, x: Tensor) -> SegOutput:
@@ -131,7 +139,7 @@ class MedT(Student):
         x1 = self.layer1(self.stem(x))
         x2 = self.layer2(x1)
         y = up_add(self.decoder4, x2, x1)
-        y = F.relu(F.interpolate(self.decoder5(y), size=x.shape[-2:], mode="bilinear"))
+        y = F.relu(resize_to(self.decoder5(y), x))
         local, local_feats = self._local(x)
         fused = F.relu(self.fuse(y + local))
         return SegOutput(logits=self.head(fused), features=[fused, x1, x2, *local_feats])

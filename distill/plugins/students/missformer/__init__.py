@@ -1,6 +1,6 @@
 """MISSFormer baseline student (Enhanced Transformer blocks + context bridge)."""
 
-from distill.core.hookspecs import hookimpl
+from distill import hookimpl
 from distill.plugins.students.missformer.model import MISSFormer
 
 __all__ = ["MISSFormer"]

@@ -1,6 +1,6 @@
 """MPDNet student package: encoder.py, decoder.py, model.py; registered here."""
 
-from distill.core.hookspecs import hookimpl
+from distill import hookimpl
 from distill.plugins.students.mpdnet.model import MPDNet
 
 __all__ = ["MPDNet"]

@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import torch.nn.functional as F
 from torch import Tensor, nn
 
-from distill.core.plugins import registry
-from distill.plugins.layers import conv_bn_relu
+from distill.nn import ConvNormAct, fusion_factory, resize_to
 
 
 class FusionDecoder(nn.Module):
@@ -26,16 +24,15 @@ class FusionDecoder(nn.Module):
         fusion_params: dict[str, Any],
     ) -> None:
         super().__init__()
-        component = registry().get("fusion", fusion)
-        component.validate(fusion_params, where=f"mpdnet fusion '{fusion}'")
+        build_fusion = fusion_factory(fusion, fusion_params, where=f"mpdnet fusion '{fusion}'")
         skips = list(encoder_channels[:-1])
         if len(decoder_channels) != len(skips):
             raise ValueError("one decoder width per skip level is needed")
         deeper = encoder_channels[-1]
         fusions, refines = [], []
         for skip, width in reversed(list(zip(skips, decoder_channels, strict=True))):
-            fusions.append(component.build(dict(fusion_params), [skip, deeper], width))
-            refines.append(conv_bn_relu(width, width, 3))
+            fusions.append(build_fusion([skip, deeper], width))
+            refines.append(ConvNormAct(width, width, 3))
             deeper = width
         self.fusions = nn.ModuleList(fusions)
         self.refines = nn.ModuleList(refines)
@@ -44,7 +41,7 @@ class FusionDecoder(nn.Module):
     def forward(self, maps: Sequence[Tensor]) -> list[Tensor]:
         x, decoded = maps[-1], []
         for fuse, refine, skip in zip(self.fusions, self.refines, reversed(maps[:-1]), strict=True):
-            up = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
+            up = resize_to(x, skip)
             x = refine(fuse([skip, up]))
             decoded.append(x)
         return [*reversed(decoded), maps[-1]]

@@ -10,9 +10,14 @@ from pathlib import Path
 
 from torch import Tensor, nn
 
-from distill.core.errors import ConfigError
-from distill.plugins.layers import conv_bn_relu, projection
-from distill.plugins.timm_backbone import PYRAMID_STRIDES, PyramidFeatures, create_timm_features
+from distill.core.interfaces import ConfigError
+from distill.nn import (
+    PYRAMID_STRIDES,
+    ConvNormAct,
+    PyramidFeatures,
+    create_timm_features,
+    projection,
+)
 
 
 class ResidualBlock(nn.Module):
@@ -21,7 +26,7 @@ class ResidualBlock(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, stride: int = 1) -> None:
         super().__init__()
         self.body = nn.Sequential(
-            conv_bn_relu(in_channels, out_channels, 3, stride=stride),
+            ConvNormAct(in_channels, out_channels, 3, stride=stride),
             nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False),
             nn.BatchNorm2d(out_channels),
         )
@@ -46,8 +51,8 @@ class CompactEncoder(nn.Module):
             raise ConfigError("mpdnet: 'widths' and 'depths' need one entry per stride 4,8,16,32")
         stem_width = max(widths[0] // 2, 16)
         self.stem = nn.Sequential(
-            conv_bn_relu(in_channels, stem_width, 3, stride=2),
-            conv_bn_relu(stem_width, widths[0], 3, stride=2),
+            ConvNormAct(in_channels, stem_width, 3, stride=2),
+            ConvNormAct(stem_width, widths[0], 3, stride=2),
         )
         stages, previous = [], widths[0]
         for i, (width, depth) in enumerate(zip(widths, depths, strict=True)):

@@ -6,21 +6,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import torch.nn.functional as F
-from pydantic import Field
+from pydantic import Field, model_validator
 from torch import Tensor, nn
 
-from distill.core.interfaces import ModelParams, SegOutput, Student
-from distill.plugins.layers import conv_bn_relu
+from distill.core.interfaces import ConfigError, SegOutput, Student
+from distill.nn import PYRAMID_STRIDES, BackboneWeightsParams, ConvNormAct, resize_to
 from distill.plugins.students.mpdnet.decoder import FusionDecoder
 from distill.plugins.students.mpdnet.encoder import CompactEncoder, timm_pyramid_encoder
-from distill.plugins.timm_backbone import PYRAMID_STRIDES
 
 
 class MPDNet(Student):
     """MPDNet: light CNN encoder + Selective-Fusion decoder, features at strides 4-32."""
 
-    class Params(ModelParams):
+    class Params(BackboneWeightsParams):
         encoder: str = Field(
             "compact",
             description="'compact' (residual CNN written here) or a timm backbone name, e.g. "
@@ -38,13 +36,27 @@ class MPDNet(Student):
         features_from: Literal["encoder", "decoder"] = Field(
             "encoder", description="which maps are exposed to distillation"
         )
-        pretrained: bool = Field(
-            False,
-            description="timm ImageNet weights for a timm encoder (downloads; needs internet)",
-        )
         weights_file: Path | None = Field(
             None, description="local weights file for a timm encoder (.pth or .safetensors)"
         )
+
+        @model_validator(mode="after")
+        def _options_fit_the_encoder(self) -> MPDNet.Params:
+            """An option the chosen encoder never reads is a mistake, not a no-op: a user who
+            names a weights file must not train from random weights without a word."""
+            given = self.model_fields_set
+            if self.encoder == "compact":
+                unused = [f for f in ("pretrained", "weights_file") if getattr(self, f)]
+                reason = "the compact encoder is written here and has no timm weights to load"
+            else:
+                unused = [f for f in ("widths", "depths") if f in given]
+                reason = "widths and depths shape the compact encoder; a timm encoder has its own"
+            if unused:
+                raise ConfigError(
+                    f"mpdnet: field '{unused[0]}' cannot be used with encoder='{self.encoder}': "
+                    f"{reason} (remove {' and '.join(repr(f) for f in unused)})"
+                )
+            return self
 
     def __init__(self, params: Params) -> None:
         super().__init__(params)
@@ -61,7 +73,7 @@ class MPDNet(Student):
         )
         finest = params.decoder_channels[0]
         self.head = nn.Sequential(
-            conv_bn_relu(finest, finest, 3), nn.Conv2d(finest, params.num_classes, 1)
+            ConvNormAct(finest, finest, 3), nn.Conv2d(finest, params.num_classes, 1)
         )
         self.feature_strides = list(PYRAMID_STRIDES)
         self.feature_channels = (
@@ -73,9 +85,7 @@ class MPDNet(Student):
     def forward(self, x: Tensor) -> SegOutput:
         encoded = self.encoder(x)
         decoded = self.decoder(encoded)
-        logits = F.interpolate(
-            self.head(decoded[0]), size=x.shape[-2:], mode="bilinear", align_corners=False
-        )
+        logits = resize_to(self.head(decoded[0]), x)
         features = encoded if self.params.features_from == "encoder" else decoded
         return SegOutput(logits=logits, features=list(features))
 

@@ -1,6 +1,6 @@
 """Swin-Unet baseline student (pure Swin transformer U-Net)."""
 
-from distill.core.hookspecs import hookimpl
+from distill import hookimpl
 from distill.plugins.students.swinunet.model import SwinUnet
 
 __all__ = ["SwinUnet"]

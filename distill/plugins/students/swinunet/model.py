@@ -9,10 +9,9 @@ import torch
 from pydantic import Field
 from torch import Tensor, nn
 
-from distill.core.errors import ConfigError
-from distill.core.interfaces import ModelParams, SegOutput, Student
+from distill.core.interfaces import ConfigError, SegOutput, Student
+from distill.nn import BackboneWeightsParams, create_timm_features
 from distill.plugins.students.swinunet.decoder import PatchExpand, SwinDecoder
-from distill.plugins.timm_backbone import create_timm_features
 
 BACKBONE = "swin_tiny_patch4_window7_224"
 
@@ -39,7 +38,7 @@ class SwinUnet(Student):
         "github.com/HuCaoFighting/Swin-Unet"
     )
 
-    class Params(ModelParams):
+    class Params(BackboneWeightsParams):
         img_size: int | tuple[int, int] = Field(
             224, description="input size (H, W); fixes the Swin attention masks and windows"
         )
@@ -54,7 +53,6 @@ class SwinUnet(Student):
             (3, 6, 12, 24), description="attention heads per stage"
         )
         drop_path_rate: float = Field(0.1, ge=0.0, lt=1.0, description="stochastic depth")
-        pretrained: bool = Field(False, description="load timm's ImageNet Swin-T weights")
         weights_file: Path | None = Field(None, description="local Swin-T encoder weights")
 
     def __init__(self, params: Params) -> None:

@@ -1,6 +1,6 @@
 """TransFuse baseline (hybrid): registers the ``transfuse`` student."""
 
-from distill.core.hookspecs import hookimpl
+from distill import hookimpl
 from distill.plugins.students.transfuse.model import TransFuse
 
 __all__ = ["TransFuse"]

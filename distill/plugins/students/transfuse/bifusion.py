@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from distill.plugins.students.hybrid_blocks import upsample_to
+from distill.nn import resize_to
 
 
 def conv_bn(in_ch: int, out_ch: int, kernel: int, act: bool, bias: bool = True) -> nn.Sequential:
@@ -103,7 +103,7 @@ class Up(nn.Module):
 
     def forward(self, x: Tensor, skip: Tensor | None = None) -> Tensor:
         size = skip.shape[-2:] if skip is not None else (x.shape[-2] * 2, x.shape[-1] * 2)
-        x = upsample_to(x, tuple(size))
+        x = resize_to(x, tuple(size))
         if skip is not None and self.gate is not None:
             x = torch.cat([self.gate(x, skip), x], dim=1)
         return self.conv(x)

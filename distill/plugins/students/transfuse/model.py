@@ -9,15 +9,15 @@ from pydantic import Field
 from torch import Tensor, nn
 
 from distill.core.interfaces import SegOutput, Student
-from distill.plugins.students.hybrid_blocks import (
-    HybridParams,
+from distill.nn import (
+    PretrainedParams,
+    create_timm_model,
     grid_of,
+    resize_to,
     resized_pos_embed,
     tokens_to_map,
-    upsample_to,
 )
 from distill.plugins.students.transfuse.bifusion import BiFusion, ResidualDoubleConv, Up
-from distill.plugins.timm_backbone import create_timm_model
 
 
 class TransFuse(Student):
@@ -39,7 +39,7 @@ class TransFuse(Student):
         "github.com/Rayicer/TransFuse"
     )
 
-    class Params(HybridParams):
+    class Params(PretrainedParams):
         img_size: int | tuple[int, int] = Field(
             (192, 256), description="input size (side or (H, W)) of the position embeddings"
         )
@@ -96,8 +96,8 @@ class TransFuse(Student):
         tokens = patches.flatten(1, 2) + resized_pos_embed(self.vit.pos_embed, self.grid, grid)
         tokens = self.vit.norm(self.vit.blocks(self.vit.pos_drop(tokens)))
         t16 = self.drop(tokens_to_map(tokens, grid))
-        t8 = self.drop(self.tr_up1(upsample_to(t16, (t16.shape[-2] * 2, t16.shape[-1] * 2))))
-        t4 = self.drop(self.tr_up2(upsample_to(t8, (t8.shape[-2] * 2, t8.shape[-1] * 2))))
+        t8 = self.drop(self.tr_up1(resize_to(t16, (t16.shape[-2] * 2, t16.shape[-1] * 2))))
+        t4 = self.drop(self.tr_up2(resize_to(t8, (t8.shape[-2] * 2, t8.shape[-1] * 2))))
         return [t16, t8, t4]
 
     def forward(self, x: Tensor) -> SegOutput:
@@ -108,5 +108,5 @@ class TransFuse(Student):
         f16 = self.fuse16(c16, t16)
         f8 = self.up8(f16, self.fuse8(c8, t8))
         f4 = self.up4(f8, self.fuse4(c4, t4))
-        logits = upsample_to(self.head(f4), tuple(x.shape[-2:]))
+        logits = resize_to(self.head(f4), tuple(x.shape[-2:]))
         return SegOutput(logits=logits, features=[f4, f8, f16])

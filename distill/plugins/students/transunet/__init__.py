@@ -1,6 +1,6 @@
 """TransUNet baseline (hybrid): registers the ``transunet`` student."""
 
-from distill.core.hookspecs import hookimpl
+from distill import hookimpl
 from distill.plugins.students.transunet.model import TransUNet
 
 __all__ = ["TransUNet"]

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
-from distill.plugins.students.hybrid_blocks import ConvNormAct
+from distill.nn import ConvNormAct, resize_to
 
 
 class UpBlock(nn.Module):
@@ -22,7 +22,7 @@ class UpBlock(nn.Module):
 
     def forward(self, x: Tensor, skip: Tensor | None) -> Tensor:
         size = skip.shape[-2:] if skip is not None else (x.shape[-2] * 2, x.shape[-1] * 2)
-        x = nn.functional.interpolate(x, size=size, mode="bilinear", align_corners=False)
+        x = resize_to(x, size)
         if skip is not None:
             x = torch.cat([x, skip], dim=1)
         return self.convs(x)

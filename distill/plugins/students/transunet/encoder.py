@@ -7,13 +7,7 @@ from pathlib import Path
 
 from torch import Tensor, nn
 
-from distill.plugins.students.hybrid_blocks import (
-    grid_of,
-    map_to_tokens,
-    resized_pos_embed,
-    tokens_to_map,
-)
-from distill.plugins.timm_backbone import create_timm_model
+from distill.nn import create_timm_model, grid_of, map_to_tokens, resized_pos_embed, tokens_to_map
 
 PATCH_STRIDE = 16
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import ClassVar
 
 from pydantic import Field
 from torch import Tensor, nn
 
 from distill.core.interfaces import SegOutput, Student
-from distill.plugins.students.hybrid_blocks import HybridParams
+from distill.nn import BackboneWeightsParams
 from distill.plugins.students.transunet.decoder import CascadedUpsampler
 from distill.plugins.students.transunet.encoder import HybridViTEncoder
 
@@ -32,14 +31,11 @@ class TransUNet(Student):
         "github.com/Beckschen/TransUNet"
     )
 
-    class Params(HybridParams):
+    class Params(BackboneWeightsParams):
         img_size: int | tuple[int, int] = Field(
             224, description="input size (side or (H, W)) the position embeddings are built for"
         )
         drop_rate: float = Field(0.1, ge=0.0, lt=1.0, description="ViT dropout (paper: 0.1)")
-        weights_file: Path | None = Field(
-            None, description="local timm checkpoint of vit_base_r50_s16_224"
-        )
 
     def __init__(self, params: Params) -> None:
         super().__init__(params)

@@ -1,6 +1,6 @@
 """UCTransNet baseline student (U-Net + channel transformer skips)."""
 
-from distill.core.hookspecs import hookimpl
+from distill import hookimpl
 from distill.plugins.students.uctransnet.model import UCTransNet
 
 __all__ = ["UCTransNet"]

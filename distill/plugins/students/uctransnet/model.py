@@ -9,19 +9,18 @@ import torch.nn.functional as F
 from pydantic import Field
 from torch import Tensor, nn
 
-from distill.core.errors import ConfigError
-from distill.core.interfaces import ModelParams, SegOutput, Student
+from distill.core.interfaces import ConfigError, ModelParams, SegOutput, Student
 from distill.plugins.students.uctransnet.cct import ChannelTransformer
 
 
-def conv_bn_relu(cin: int, cout: int) -> nn.Sequential:
+def ConvNormAct(cin: int, cout: int) -> nn.Sequential:
     return nn.Sequential(
         nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)
     )
 
 
 def conv_stack(cin: int, cout: int, count: int) -> nn.Sequential:
-    return nn.Sequential(*(conv_bn_relu(cin if i == 0 else cout, cout) for i in range(count)))
+    return nn.Sequential(*(ConvNormAct(cin if i == 0 else cout, cout) for i in range(count)))
 
 
 class ChannelCrossAttentionFusion(nn.Module):
@@ -84,7 +83,7 @@ class UCTransNet(Student):
         if size[0] % 16 or size[1] % 16:
             raise ConfigError(f"uctransnet: img_size {size} must be divisible by 16")
         chans = [w, 2 * w, 4 * w, 8 * w]
-        self.inc = conv_bn_relu(params.in_channels, w)
+        self.inc = ConvNormAct(params.in_channels, w)
         self.downs = nn.ModuleList(
             conv_stack(cin, cout, 2) for cin, cout in zip(chans, [*chans[1:], 8 * w], strict=True)
         )

@@ -1,4 +1,4 @@
-"""Loss functions shared by several distillers (kept free of any module state)."""
+"""Loss functions several distillers share (free of module state)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+
+from distill.nn.resize import resize_to
 
 
 def pixel_kd(student_logits: Tensor, teacher_logits: Tensor, temperature: float = 1.0) -> Tensor:
@@ -19,7 +21,7 @@ def pixel_kd(student_logits: Tensor, teacher_logits: Tensor, temperature: float 
     """
     if temperature <= 0:
         raise ValueError(f"temperature must be positive (got {temperature})")
-    teacher = resized_to(as_constant(teacher_logits), student_logits.shape[-2:])
+    teacher = resize_to(as_constant(teacher_logits), student_logits)
     log_p_student = F.log_softmax(student_logits / temperature, dim=1)
     log_p_teacher = F.log_softmax(teacher.float() / temperature, dim=1)
     kl = (log_p_teacher.exp() * (log_p_teacher - log_p_student)).sum(dim=1)
@@ -35,20 +37,13 @@ def ensemble_logits(teacher_logits: Sequence[Tensor], temperature: float) -> Ten
         raise ValueError("ensemble_logits needs at least one teacher's logits")
     if len(teacher_logits) == 1:  # one teacher's own logits already have that softmax
         return as_constant(teacher_logits[0])
-    size = teacher_logits[0].shape[-2:]
+    first = teacher_logits[0]
     log_probs = [
-        F.log_softmax(resized_to(as_constant(t).float(), size) / temperature, dim=1)
+        F.log_softmax(resize_to(as_constant(t).float(), first) / temperature, dim=1)
         for t in teacher_logits
     ]
     mean = torch.logsumexp(torch.stack(log_probs), dim=0) - math.log(len(log_probs))
     return temperature * mean
-
-
-def resized_to(x: Tensor, size: torch.Size) -> Tensor:
-    """``x`` resized bilinearly to ``size`` (H, W) when its spatial size differs."""
-    if x.shape[-2:] == size:
-        return x
-    return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
 
 
 def as_constant(tensor: Tensor) -> Tensor:

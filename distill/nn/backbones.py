@@ -1,4 +1,4 @@
-"""One place that builds timm feature backbones for teachers and students.
+"""timm backbones for teachers and students: one factory, the same weight rules for all.
 
 Why a shared module: every timm-based model must honour the same offline-first rules
 (hub weights only when asked, local weight files first-class, code-free loading) and must

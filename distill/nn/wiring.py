@@ -1,12 +1,13 @@
-"""Build-time checks and feature lookups shared by the classic distillers.
+"""Distiller wiring: which teacher, which strides, connectors, and the feature lookups.
 
-A distiller's wiring (which teacher, which strides) is checked once, when it is built, so a
-typo in a config fails before any model runs, with a message naming the stride.
+A distiller's wiring is checked once, when it is built, so a typo in a config fails before
+any model runs, with a message naming the stride; at run time :func:`feature_pairs` hands
+each stride's student and teacher maps over, ready to compare.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Literal
 
 from pydantic import Field
@@ -14,7 +15,8 @@ from torch import Tensor, nn
 
 from distill.core.errors import ConfigError, DistillError
 from distill.core.interfaces import DistillerParams, ModelSpec, SegOutput
-from distill.plugins.distillers.functional import as_constant, resized_to
+from distill.nn.losses import as_constant
+from distill.nn.resize import resize_to
 
 ConnectorNorm = Literal["none", "bn", "gn"]
 
@@ -48,6 +50,17 @@ def pick_teacher(
 def chosen_teacher(name: str, teachers: Sequence[ModelSpec], index: int) -> ModelSpec:
     """The spec of the teacher that parameter 'teacher' names (see ``pick_teacher``)."""
     return teachers[pick_teacher(name, teachers, index)]
+
+
+def stride_teacher(
+    name: str, strides: Sequence[int], student: ModelSpec, teachers: Sequence[ModelSpec],
+    index: int,
+) -> ModelSpec:  # fmt: skip
+    """The teacher (parameter 'teacher') a feature distiller reads, once every stride it
+    asks for is checked to exist in both models."""
+    teacher = chosen_teacher(name, teachers, index)
+    check_strides(name, strides, student, teacher)
+    return teacher
 
 
 def check_strides(
@@ -84,11 +97,6 @@ def logits_of(output: SegOutput, role: str) -> Tensor:
     return logits
 
 
-def match_size(x: Tensor, reference: Tensor) -> Tensor:
-    """Resize ``x`` bilinearly to ``reference``'s spatial size when the two differ."""
-    return resized_to(x, reference.shape[-2:])
-
-
 def connector(in_channels: int, out_channels: int, norm: ConnectorNorm = "none") -> nn.Module:
     """A 1x1 conv adapting student channels to teacher channels, optionally followed by
     BatchNorm or GroupNorm (then the conv has no bias: the norm's shift replaces it)."""
@@ -101,6 +109,35 @@ def connector(in_channels: int, out_channels: int, norm: ConnectorNorm = "none")
         else nn.GroupNorm(_groups(out_channels), out_channels)
     )
     return nn.Sequential(conv, layer)
+
+
+def stride_connectors(
+    strides: Sequence[int], student: ModelSpec, teacher: ModelSpec, norm: ConnectorNorm = "none"
+) -> nn.ModuleDict:
+    """One :func:`connector` per stride, keyed by the stride as text (``connectors.8``)."""
+    return nn.ModuleDict(
+        {str(s): connector(student.channels_at(s), teacher.channels_at(s), norm) for s in strides}
+    )
+
+
+def feature_pairs(
+    student: SegOutput,
+    teacher: SegOutput,
+    student_spec: ModelSpec,
+    teacher_spec: ModelSpec,
+    strides: Sequence[int],
+    connectors: Mapping[str, nn.Module] | None = None,
+    resize: bool = True,
+) -> Iterator[tuple[int, Tensor, Tensor]]:
+    """(stride, student map, teacher map) for each stride: the teacher map a constant, the
+    student map passed through its connector (when given) and resized to the teacher's
+    size (unless ``resize=False``, for a loss that resizes something derived instead)."""
+    for s in strides:
+        t = teacher_feature(teacher, teacher_spec, s)
+        f = feature_at(student, student_spec, s)
+        if connectors is not None:
+            f = connectors[str(s)](f)
+        yield s, (resize_to(f, t) if resize else f), t
 
 
 def _groups(channels: int, wanted: int = 32) -> int:
