@@ -1,4 +1,4 @@
-"""`distill eval` and `distill predict`: use a trained run's student (or teacher)."""
+"""`distill eval`: score a trained run's student (or teacher); `distill predict` is in predict.py."""
 
 from __future__ import annotations
 
@@ -6,15 +6,9 @@ import json
 from pathlib import Path
 from typing import Optional
 
-import numpy as np
-import torch
-import torch.nn.functional as F
 import typer
-from PIL import Image
-from rich.progress import track
 
 from distill.cli.app import app, console
-from distill.core.errors import DataError
 
 MODEL_OPTION = typer.Option("student", "--model", help="student, or teacher / teacherN")
 
@@ -65,66 +59,3 @@ def eval_target(run, dataset: str | None, data_root: Path | None) -> dict | None
     if data_root:
         target["data_root"] = str(data_root)
     return target
-
-
-def collect_inputs(inputs: list[Path]) -> list[Path]:
-    from distill.plugins.datasets.imageio import list_images
-
-    files: list[Path] = []
-    for item in inputs:
-        if item.is_dir():
-            files += list_images(item)
-        elif item.is_file():
-            files.append(item)
-        else:
-            raise DataError(f"{item}: no such file or folder")
-    if not files:
-        raise DataError(f"no images found in {', '.join(map(str, inputs))}")
-    return files
-
-
-@app.command("predict")
-def predict_command(
-    run_dir: Path = typer.Argument(..., help="a run folder", file_okay=False),
-    inputs: list[Path] = typer.Argument(..., help="image files or folders"),
-    out: Path = typer.Option(..., "--out", "-o", help="folder for masks and overlays"),
-    model: str = MODEL_OPTION,
-    device: str = typer.Option("auto", "--device"),
-) -> None:
-    """Segment images: a mask PNG (input size) and an overlay PNG for each."""
-    from distill.core.config import RuntimeConfig
-    from distill.core.engine.runtime import Runtime
-    from distill.core.evaluation import load_trained
-    from distill.core.metrics import label_map
-    from distill.core.report.overlays import overlay_image
-    from distill.core.run import Run
-    from distill.plugins.datasets.imageio import read_image
-
-    trained = load_trained(Run.open(run_dir), model)
-    runtime = Runtime(RuntimeConfig(device=device))
-    net = runtime.prepare(trained.model)
-    pre = trained.preprocess
-    size = pre.size
-    mean = torch.tensor(pre.mean, device=runtime.device).view(1, -1, 1, 1)
-    std = torch.tensor(pre.std, device=runtime.device).view(1, -1, 1, 1)
-    binary = pre.num_classes == 2
-    out.mkdir(parents=True, exist_ok=True)
-    files = collect_inputs(inputs)
-    for path in track(files, description="predicting", console=console):
-        small, (width, height) = read_image(path, size)
-        full, _ = read_image(path, None)
-        x = (
-            torch.from_numpy(small.copy())
-            .permute(2, 0, 1)[None]
-            .float()
-            .div(255)
-            .to(runtime.device)
-        )
-        with torch.no_grad(), runtime.autocast():
-            logits = net((x - mean) / std).logits.float()
-        logits = F.interpolate(logits, size=(height, width), mode="bilinear", align_corners=False)
-        labels = label_map(logits)[0].to(torch.uint8).cpu().numpy()
-        mask = labels * 255 if binary else labels
-        Image.fromarray(mask.astype(np.uint8)).save(out / f"{path.stem}_mask.png")
-        Image.fromarray(overlay_image(full, labels)).save(out / f"{path.stem}_overlay.png")
-    console.print(f"wrote {len(files)} masks and overlays to {out}")

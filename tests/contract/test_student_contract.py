@@ -78,3 +78,34 @@ def test_runs_under_bfloat16_autocast_on_cpu(name):
         out = model(x)
     assert logits_shape_ok(out.logits, x, 3)
     assert torch.isfinite(out.logits.float()).all()
+
+
+ONNX_SIZES = [(64, 64), (128, 128)]  # small, and multiples of 64 (MedT's axial blocks)
+
+
+@pytest.mark.parametrize("name", STUDENTS)
+def test_exports_to_onnx_within_parity_at_two_sizes(name, tmp_path):
+    """Every student exports (logits only, dynamic batch) and onnxruntime agrees with
+    PyTorch within the export's own tolerances at two sizes: one dynamic-size graph for
+    the CNNs, one graph per size for models with a fixed token grid."""
+    pytest.importorskip("onnxruntime")
+    import numpy as np
+
+    from distill.deploy.onnx_export import export_onnx, fixed_size
+    from distill.deploy.ort import OrtBackend
+    from distill.deploy.parity import measure, require
+    from distill.deploy.torch_backend import TorchBackend
+
+    component = registry().get("student", name)
+    dynamic = "img_size" not in component.params.model_fields
+    path = tmp_path / "model.onnx"
+    for index, size in enumerate(ONNX_SIZES):
+        if index == 0 or not dynamic:
+            torch.manual_seed(0)
+            model = component.build_model({"num_classes": 3}, size).eval()
+            assert fixed_size(model) is not dynamic
+            export_onnx(model, path, size=size, in_channels=3, label=f"student {name}",
+                        dynamic_size=dynamic)  # fmt: skip
+            session = OrtBackend(path, threads=1)
+        x = np.random.default_rng(index).normal(size=(2, 3, *size)).astype(np.float32)
+        require(measure(TorchBackend(model, "cpu"), session, x, "random images"), name)
