@@ -112,6 +112,54 @@ class AugmentParams(Section):
     saturation: float = Field(0.1, ge=0, le=1, description="colour jitter: saturation")
     hue: float = Field(0.02, ge=0, le=0.5, description="colour jitter: hue")
     color_p: float = Field(0.8, ge=0, le=1, description="probability of colour jitter")
+    # robustness passes (issue #24): each off at probability 0, the default
+    zoom_p: float = Field(0.0, ge=0, le=1, description="probability of a wide zoom (0: off)")
+    zoom: tuple[float, float] = Field(
+        (0.4, 2.0),
+        description="wide zoom range, log-uniform: < 1 zooms out (smaller lesions, padded "
+        "borders), > 1 is a random resized crop; placed anywhere it fits",
+    )
+    padding: Literal["zeros", "reflection", "border"] = Field(
+        "zeros", description="what fills the frame outside the warped image (zeros: black)"
+    )
+    hair_p: float = Field(0.0, ge=0, le=1, description="probability of synthetic hair strands")
+    hair: int = Field(8, ge=1, le=64, description="most hair strands per image")
+    ruler_p: float = Field(0.0, ge=0, le=1, description="probability of a ruler's tick marks")
+    ruler: float = Field(0.9, ge=0, le=1, description="strongest opacity of ruler marks")
+    ink_p: float = Field(0.0, ge=0, le=1, description="probability of ink circles and dots")
+    ink: float = Field(0.8, ge=0, le=1, description="strongest opacity of ink marks")
+    bubble_p: float = Field(0.0, ge=0, le=1, description="probability of gel bubbles/glints")
+    bubble: int = Field(6, ge=1, le=64, description="most bubbles and specular spots per image")
+    vignette_p: float = Field(0.0, ge=0, le=1, description="probability of vignetting")
+    vignette: float = Field(0.6, ge=0, le=1, description="strongest darkening at the corners")
+    rim_p: float = Field(0.0, ge=0, le=1, description="probability of a dark dermoscope rim")
+    rim: float = Field(
+        0.35, ge=0, le=0.9, description="how far the rim reaches in, share of the half-diagonal"
+    )
+    illuminant_p: float = Field(
+        0.0, ge=0, le=1, description="probability of an illuminant change (per-channel gains)"
+    )
+    illuminant: float = Field(0.2, ge=0, le=1, description="largest log-gain of one channel")
+    blur_p: float = Field(0.0, ge=0, le=1, description="probability of Gaussian blur")
+    blur: float = Field(
+        0.012, gt=0, le=0.1, description="largest blur sigma, share of the shorter side"
+    )
+    jpeg_p: float = Field(0.0, ge=0, le=1, description="probability of JPEG degradation")
+    jpeg: tuple[int, int] = Field((30, 90), description="JPEG quality range (1..100)")
+
+    @field_validator("zoom")
+    @classmethod
+    def _zoom_ok(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if not 0 < v[0] <= v[1] <= 10:
+            raise ValueError("zoom must be (low, high) with 0 < low <= high <= 10")
+        return v
+
+    @field_validator("jpeg")
+    @classmethod
+    def _quality_ok(cls, v: tuple[int, int]) -> tuple[int, int]:
+        if not 1 <= v[0] <= v[1] <= 100:
+            raise ValueError("jpeg must be (low, high) qualities with 1 <= low <= high <= 100")
+        return v
 
 
 class DataConfig(Section):
@@ -122,8 +170,23 @@ class DataConfig(Section):
     size: tuple[int, int] = Field((128, 128), description="training size (height, width)")
     augment: AugmentParams = Field(default_factory=AugmentParams)
     on_device: bool = Field(True, description="keep the cached train set on the device")
+    labeled_fraction: float = Field(
+        1.0,
+        gt=0,
+        le=1,
+        description="share of the training split that keeps its masks (seeded, stratified "
+        "by the classes present); the rest is used as unlabelled images",
+    )
+    unlabeled: ComponentConfig | None = Field(
+        None,
+        description="a dataset whose training images are added without masks (any "
+        "registered dataset, e.g. {name: images, data_root: PATH} for a folder of images)",
+    )
 
     _dataset = field_validator("dataset", mode="before")(_component)
+    _unlabeled = field_validator("unlabeled", mode="before")(
+        lambda v: None if v is None else _component(v)
+    )
 
     @field_validator("size")
     @classmethod
@@ -169,6 +232,12 @@ class StudentTrainConfig(TrainConfig):
         ge=0,
         description="ramp every distillation term linearly from 0 to its weight over these "
         "epochs, so untrained connectors do not swamp the task loss early (0: off)",
+    )
+    unlabeled_ratio: float = Field(
+        1.0,
+        ge=0,
+        description="unlabelled images per labelled one in each step (distillation only; "
+        "0: none); used when the run has unlabelled images",
     )
     loggers: list[ComponentConfig] = Field(
         default_factory=list,
@@ -383,6 +452,10 @@ def resolve(
     """Validate every component against its parameter model; unknown names list valid ones."""
     resolved = cfg.model_copy(deep=True)
     resolved.data.dataset = resolve_component(registry, "dataset", cfg.data.dataset, "data.dataset")
+    if cfg.data.unlabeled is not None:
+        resolved.data.unlabeled = resolve_component(
+            registry, "dataset", cfg.data.unlabeled, "data.unlabeled"
+        )
     resolved.student = resolve_component(registry, "student", cfg.student, "student", injected)
     resolved.teachers = [
         resolve_component(registry, "teacher", t, f"teachers.{i}", injected)

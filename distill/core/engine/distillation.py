@@ -48,13 +48,25 @@ class DistillerSuite(nn.Module):
             out |= d.needs  # an instance may narrow its class default
         return out
 
+    @property
+    def target_free(self) -> list[str]:
+        """The members that can learn from unlabelled images (they never read the masks)."""
+        return [n for n, d in zip(self.names, self.members, strict=True) if not d.uses_target]
+
+    @property
+    def wants_strong_view(self) -> bool:
+        """Whether a member asks for weak/strong pairing on unlabelled images (the teacher
+        sees the weakly augmented image, the student a photometrically harder copy)."""
+        return any(getattr(d.params, "strong", False) for d in self.members)
+
     def forward(
-        self, student: SegOutput, teachers: Sequence[SegOutput], target: Tensor
+        self, student: SegOutput, teachers: Sequence[SegOutput], target: Tensor | None
     ) -> dict[str, Tensor]:
+        """``target`` None: an unlabelled batch, for the members that need no masks."""
         terms: dict[str, Tensor] = {}
         for name, distiller in zip(self.names, self.members, strict=True):
             weight = distiller.params.weight
-            if weight == 0:
+            if weight == 0 or (target is None and distiller.uses_target):
                 continue
             for term, value in distiller(student, teachers, target).items():
                 terms[f"{name}/{term}"] = weight * self.ramp * value

@@ -19,8 +19,13 @@ from distill.core.engine.loop import Stage, fit
 from distill.core.engine.progress import TrainingProgress
 from distill.core.engine.reporting import export_student, write_run_report
 from distill.core.engine.runtime import Runtime
+from distill.core.engine.scarcity import (
+    EndlessBatches,
+    labelled_subset,
+    unlabelled_pool,
+)
 from distill.core.engine.stop import Interrupted, StopRequests, stop_requests
-from distill.core.engine.streams import ModuleStream, seeded
+from distill.core.engine.streams import ModuleStream, seeded, stream_seed
 from distill.core.engine.teacher_graphs import graph_teachers
 from distill.core.engine.teacher_stage import StageContext, TeacherPlan, prepare_teacher
 from distill.core.interfaces import Dataset, SegmentationModel, SplitArrays, check_model_contract
@@ -30,6 +35,7 @@ from distill.core.run import Run, RunMirror
 from distill.core.tracking import build_loggers
 
 SPLITS = ("train", "val", "test")
+TRAINING = ("train", "unlabelled")  # kept on the device when data.on_device
 
 
 @dataclass
@@ -101,6 +107,14 @@ def data_fingerprint(arrays: Sequence[SplitArrays]) -> str:
         h.update(split.images.tobytes())
         h.update(split.masks.tobytes())
     return h.hexdigest()
+
+
+def unlabelled_images(cfg: RunConfig, reg: Registry, size: tuple[int, int]):
+    """The training images of ``data.unlabeled``, if the config names a dataset."""
+    if cfg.data.unlabeled is None:
+        return None
+    source = reg.get("dataset", cfg.data.unlabeled.name).build(cfg.data.unlabeled.params)
+    return source.load("train", size)
 
 
 def run_experiment(
@@ -180,16 +194,21 @@ def _train_and_test(
     progress.note(f"run folder {run.path}  device {runtime.describe()}")
     models = build_models(cfg, reg, dataset, runtime)
     arrays = {name: dataset.load(name, size) for name in SPLITS}
+    arrays["train"], spare = labelled_subset(arrays["train"], cfg.data.labeled_fraction, cfg.seed)
+    pool = unlabelled_pool([spare, unlabelled_images(cfg, reg, size)], dataset.in_channels)
+    if pool is not None:
+        arrays["unlabelled"] = pool
     splits = {
-        name: DeviceSplit(arrays[name], dataset, runtime.device,
-                          on_device=cfg.data.on_device if name == "train" else False)
-        for name in SPLITS
+        name: DeviceSplit(part, dataset, runtime.device,
+                          on_device=cfg.data.on_device if name in TRAINING else False)
+        for name, part in arrays.items()
     }  # fmt: skip
     progress.note(" ".join(f"{k}={len(v)}" for k, v in splits.items())
                   + f" images at {size[0]}x{size[1]}, {dataset.num_classes} classes")  # fmt: skip
-    fingerprint = data_fingerprint(list(arrays.values()))
+    fingerprint = data_fingerprint([arrays[name] for name in SPLITS])
     if runtime.dist.main:
-        start_record(run, cfg, dataset, models, fingerprint)
+        counts = {f"{name}_images": len(part) for name, part in arrays.items()}
+        start_record(run, cfg, dataset, models, fingerprint, counts)
     stop.check("before training")
     ctx = StageContext(run, runtime, progress, splits, stop)
     teacher_tests = train_teachers(cfg, models, ctx, fingerprint, resume, retrain_teacher)
@@ -209,7 +228,12 @@ def _train_and_test(
 
 
 def start_record(
-    run: Run, cfg: RunConfig, dataset: Dataset, models: Models, fingerprint: str
+    run: Run,
+    cfg: RunConfig,
+    dataset: Dataset,
+    models: Models,
+    fingerprint: str,
+    counts: dict[str, int],
 ) -> None:
     """The config, and what using the models later needs: the data's facts and the costs."""
     from distill.core.profile import count_macs, count_parameters
@@ -233,6 +257,7 @@ def start_record(
         "size": size,
         "fingerprint": fingerprint,
         "skipped": [list(s) for s in getattr(dataset, "skipped", [])],
+        **counts,  # train_images (labelled), val, test, unlabelled
     }
     run.write_config(cfg)  # marks the run as started
     run.update(status="running", data=data, cost=cost, commit=git_commit(), started=time.time())
@@ -285,10 +310,33 @@ def train_student(
         suite=suite if len(suite.members) else None,
         teachers=graph_teachers(models.teachers, runtime.cuda_graphs),
         eval=cfg.eval,
+        unlabelled=unlabelled_batches(cfg, suite, ctx),
     )
     main = runtime.dist.main
     return fit(stage, runtime, ctx.progress, ctx.run.log, ctx.stop, resume=resume,
                truncate_log=ctx.run.truncate if main else None, on_epoch=on_epoch)  # fmt: skip
+
+
+def unlabelled_batches(
+    cfg: RunConfig, suite: DistillerSuite, ctx: StageContext
+) -> EndlessBatches | None:
+    """Batches of the unlabelled pool for the distillers that can learn from them; the
+    run says which distillers see labelled batches only."""
+    pool = ctx.splits.get("unlabelled")
+    if pool is None or cfg.train.unlabeled_ratio == 0:
+        return None
+    learners = suite.target_free
+    if not learners:
+        ctx.progress.note(f"{len(pool)} unlabelled images unused: no distiller learns without "
+                          "masks (add kd, mpd, dual or pseudo)")  # fmt: skip
+        return None
+    skipped = [n for n in suite.names if n not in learners]
+    if skipped:
+        ctx.progress.note(f"{', '.join(skipped)}: labelled batches only (needs the masks)")
+    size = max(1, round(cfg.train.batch_size * cfg.train.unlabeled_ratio))
+    seed = stream_seed(cfg.seed, "unlabelled")
+    ctx.progress.note(f"{len(pool)} unlabelled images, {size} a step, for {', '.join(learners)}")
+    return EndlessBatches(TrainBatches(pool, size, cfg.data.augment, seed))
 
 
 def test_model(

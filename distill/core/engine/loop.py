@@ -27,6 +27,7 @@ from distill.core.engine.evaluate import evaluate
 from distill.core.engine.losses import task_loss
 from distill.core.engine.progress import TrainingProgress
 from distill.core.engine.runtime import Runtime
+from distill.core.engine.scarcity import EndlessBatches, strong_view
 from distill.core.engine.stop import StopRequests
 from distill.core.engine.streams import ModuleStream
 from distill.core.errors import DistillError
@@ -52,6 +53,7 @@ class Stage:
     suite: DistillerSuite | None = None
     teachers: list[FrozenTeacher] = field(default_factory=list)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    unlabelled: EndlessBatches | None = None  # images without masks: distillation only
 
     def modules(self) -> dict[str, nn.Module]:
         """What a checkpoint holds: the model and the distillers' connectors."""
@@ -151,6 +153,8 @@ class StageLoop:
         }
         if stage.suite is not None:
             blob["suite"] = stage.suite.state_dict()
+        if stage.unlabelled is not None:
+            blob["unlabelled"] = stage.unlabelled.state_dict()
         return blob
 
     def restore(self) -> None:
@@ -172,6 +176,8 @@ class StageLoop:
         self.state = LoopState(**ckpt["loop"])
         stage.batches.load_state_dict(ckpt["batches"])
         stage.dropout.load_state_dict(ckpt["dropout"])
+        if stage.unlabelled is not None and "unlabelled" in ckpt:
+            stage.unlabelled.load_state_dict(ckpt["unlabelled"])
         self.progress.note(
             f"[cyan]{stage.name}: resumed at epoch {self.state.epoch + 1}, "
             f"step {self.state.step}[/]"
@@ -226,6 +232,9 @@ class StageLoop:
             stage.suite.follow(self.state.epoch + (step + 1) / stage.batches.steps)
         with stage.dropout.active():
             terms = train_step(stage, self.runtime, images, masks, self.forward_model)
+            if stage.unlabelled is not None:
+                unlabelled = ranks.share(stage.unlabelled.next())
+                terms |= unlabelled_step(stage, self.runtime, unlabelled, self.forward_model)
             (sum(terms.values()) / cfg.accumulate).backward()
         if (step + 1) % cfg.accumulate == 0 or step + 1 == stage.batches.steps:
             if stage.suite is not None:
@@ -300,6 +309,22 @@ def train_step(
             teach = teacher_outputs(stage.teachers, images, stage.suite.needs)
             terms.update(stage.suite(out, teach, masks))
     return {k: v.float() for k, v in terms.items()}
+
+
+def unlabelled_step(
+    stage: Stage, runtime: Runtime, images: Tensor, model: nn.Module
+) -> dict[str, Tensor]:
+    """Distillation terms on images without masks (named ``unlabeled/<term>``): the teacher
+    sees the batch, the student the batch or, with weak/strong pairing, a harder copy."""
+    assert stage.suite is not None and stage.unlabelled is not None
+    if runtime.channels_last:
+        images = images.contiguous(memory_format=torch.channels_last)
+    with runtime.autocast():
+        teach = teacher_outputs(stage.teachers, images, stage.suite.needs)
+        if stage.suite.wants_strong_view:
+            images = strong_view(images, stage.unlabelled.batches.augment_stream)
+        terms = stage.suite(model(images), teach, None)
+    return {f"unlabeled/{k}": v.float() for k, v in terms.items()}
 
 
 def guard_finite(

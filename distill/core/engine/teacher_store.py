@@ -27,6 +27,8 @@ def teacher_key(cfg: RunConfig, teacher: ComponentConfig, data_fingerprint: str)
         "teacher": teacher.model_dump(mode="json"),
         "dataset": cfg.data.dataset.model_dump(mode="json"),
         "data": data_fingerprint,
+        "labeled_fraction": cfg.data.labeled_fraction,
+        "unlabeled": cfg.data.unlabeled.model_dump(mode="json") if cfg.data.unlabeled else None,
         "size": list(cfg.data.size),
         "augment": cfg.data.augment.model_dump(mode="json"),
         "recipe": recipe,

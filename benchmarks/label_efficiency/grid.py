@@ -1,0 +1,85 @@
+"""The runs of the suite: fractions x seeds x methods, each a config for ``distill.run``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import distill
+from distill.core.config import RunConfig
+
+FRACTIONS = (0.1, 0.25, 0.5, 1.0)
+REFERENCE = "alone"
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str  # "kd+U": kd with the unlabelled images
+    distiller: str | None  # None: MPDNet alone
+    unlabelled: bool = False
+
+
+METHODS = (
+    Method(REFERENCE, None),
+    Method("kd", "kd"),
+    Method("kd+U", "kd", True),
+    Method("dual", "dual"),
+    Method("dual+U", "dual", True),
+    Method("pseudo", "pseudo"),
+    Method("pseudo+U", "pseudo", True),
+)
+
+
+@dataclass(frozen=True)
+class Budget:
+    size: int
+    epochs: int
+    teacher_epochs: int
+    batch: int
+    teacher: dict[str, Any]  # the teacher component (name and parameters)
+
+
+QUICK = Budget(size=64, epochs=6, teacher_epochs=6, batch=16,
+               teacher={"name": "swin", "embed_dim": 48, "depths": [1, 1, 2, 1],
+                        "num_heads": [2, 4, 8, 16]})  # fmt: skip
+FULL = Budget(size=256, epochs=60, teacher_epochs=60, batch=16, teacher={"name": "swin"})
+
+
+def dataset_config(name: str, data_root: Path | None) -> dict[str, Any]:
+    if name == "isic2017-cc0":
+        return {"name": name, **({"data_root": str(data_root)} if data_root else {})}
+    return {"name": name}
+
+
+def run_config(
+    dataset: dict[str, Any], fraction: float, seed: int, method: Method, budget: Budget,
+    work: Path, device: str,
+) -> RunConfig:  # fmt: skip
+    """One run: MPDNet at ``fraction`` of the labels, ``method``'s distillation."""
+    name = f"{dataset['name']}-f{fraction:g}-{method.name}-s{seed}"
+    teachers = [budget.teacher] if method.distiller else []
+    return distill.config(
+        "quick",
+        out=work / "runs",
+        name=name,
+        seed=seed,
+        student="mpdnet",
+        teachers=teachers,
+        distillers=[method.distiller or "none"],
+        **{
+            "data.dataset": dataset,
+            "data.size": [budget.size, budget.size],
+            "data.labeled_fraction": fraction,
+            "train.epochs": budget.epochs,
+            "train.batch_size": budget.batch,
+            "train.unlabeled_ratio": 1.0 if method.unlabelled else 0.0,
+            "train.resume_state": False,
+            "teacher_train.epochs": budget.teacher_epochs,
+            "teacher_train.batch_size": budget.batch,
+            "teacher_train.resume_state": False,
+            "eval.overlays": 0,
+            "eval.val_distances": False,
+            "runtime.device": device,
+        },
+    )
