@@ -109,11 +109,3 @@ def evaluate(
                             device=device, batch_size=run.config.eval.batch_size,
                             spacing=run.config.eval.spacing, tta=tta)  # fmt: skip
     return scores
-
-
-def load(source: str | Path | Run, *, model: str = "student", device: str = "auto") -> Any:
-    """A :class:`~distill.deploy.predictor.Predictor` from a run folder or an exported
-    bundle: the model in eval mode with its input size, mean/std and class names."""
-    from distill.deploy.predictor import load as load_predictor
-
-    return load_predictor(source, model=model, device=device)

@@ -1,5 +1,7 @@
 """A trained model taken out of its run: rebuilt without the training data, and scored on
-any dataset's split with the normalisation it was trained with."""
+any dataset's split with the normalisation it was trained with. What an image needs before
+the model sees it is the deployment's :class:`~distill.deploy.preprocess.Preprocess`, the
+same record a bundle carries."""
 
 from __future__ import annotations
 
@@ -13,48 +15,46 @@ from distill.core.errors import ConfigError
 from distill.core.interfaces import Dataset, SegmentationModel
 from distill.core.metrics.aggregate import MetricsSummary
 from distill.core.run import Run
+from distill.deploy.preprocess import INTENSITY_FIELDS, Preprocess
 
 
 @dataclass
-class Preprocess:
-    """What an image needs before the model sees it: resized to ``size``, scaled to [0, 1],
-    then ``(x - mean) / std`` per channel."""
-
-    size: tuple[int, int]
-    mean: tuple[float, ...]
-    std: tuple[float, ...]
-    class_names: tuple[str, ...]
-    in_channels: int
+class TrainedModel:
+    model: SegmentationModel
+    preprocess: Preprocess  # size, mean/std, channels, intensity rule: as trained
+    class_names: tuple[str, ...]  # background included
+    label: str  # "student mpdnet"
 
     @property
     def num_classes(self) -> int:
         return len(self.class_names)
 
 
-@dataclass
-class TrainedModel:
-    model: SegmentationModel
-    preprocess: Preprocess
-    label: str  # "student mpdnet"
+def recorded_data(run: Run) -> dict[str, Any]:
+    """The data facts the run recorded; folders from before the record build their dataset
+    to learn them (it must then be present)."""
+    if run.data is not None:
+        return run.data
+    from distill.core.engine.experiment import build_dataset
+    from distill.core.plugins import registry
+
+    dataset = build_dataset(run.config, registry())
+    return {"size": run.config.data.size, "mean": dataset.mean, "std": dataset.std,
+            "class_names": dataset.class_names, "in_channels": dataset.in_channels}  # fmt: skip
 
 
 def run_preprocess(run: Run) -> Preprocess:
-    """From the run's record; older folders did not record it, so their dataset is built
-    (it must then be present)."""
-    data = run.data
-    if data is None:
-        from distill.core.engine.experiment import build_dataset
-        from distill.core.plugins import registry
-
-        dataset = build_dataset(run.config, registry())
-        data = {"size": run.config.data.size, "mean": dataset.mean, "std": dataset.std,
-                "class_names": dataset.class_names, "in_channels": dataset.in_channels}  # fmt: skip
+    """How the run's images were prepared, plus the dataset's intensity rule, so a 16-bit
+    or DICOM image is scaled at prediction as it was in training."""
+    data = recorded_data(run)
+    params = run.config.data.dataset.params
+    intensity = {k: params[k] for k in INTENSITY_FIELDS if params.get(k) is not None}
     return Preprocess(
         size=(int(data["size"][0]), int(data["size"][1])),
         mean=tuple(map(float, data["mean"])),
         std=tuple(map(float, data["std"])),
-        class_names=tuple(data["class_names"]),
         in_channels=int(data["in_channels"]),
+        intensity=intensity,
     )
 
 
@@ -66,6 +66,7 @@ def load_trained(run: Run, model: str = "student") -> TrainedModel:
     from distill.core.run import teacher_index
 
     cfg, pre = run.config, run_preprocess(run)
+    names = tuple(recorded_data(run)["class_names"])
     if model == "student":
         comp, kind = cfg.student, "student"
     else:
@@ -73,11 +74,11 @@ def load_trained(run: Run, model: str = "student") -> TrainedModel:
         if index >= len(cfg.teachers):
             raise ConfigError(f"run '{run.path}' has {len(cfg.teachers)} teacher(s), no {model}")
         comp, kind = cfg.teachers[index], "teacher"
-    values = {**comp.params, "num_classes": pre.num_classes, "in_channels": pre.in_channels}
+    values = {**comp.params, "num_classes": len(names), "in_channels": pre.in_channels}
     with seeded(cfg.seed, "load"):
         net = registry().get(kind, comp.name).build_model(values, pre.size)  # type: ignore[arg-type]
     net.load_state_dict(load_weights(run.weights(model), "model", net))
-    return TrainedModel(net.eval(), pre, f"{kind} {comp.name}")
+    return TrainedModel(net.eval(), pre, names, f"{kind} {comp.name}")
 
 
 def eval_dataset(run: Run | None, dataset: Mapping[str, Any] | None) -> Dataset:
@@ -109,13 +110,14 @@ def score_split(
     from distill.core.engine.runtime import Runtime
 
     pre = trained.preprocess
-    if dataset.num_classes != pre.num_classes:
+    if dataset.num_classes != trained.num_classes:
         raise ConfigError(f"dataset '{dataset.name}' has {dataset.num_classes} classes, the "
-                          f"model {pre.num_classes}")  # fmt: skip
+                          f"model {trained.num_classes}")  # fmt: skip
     runtime = Runtime(RuntimeConfig(device=device))
     runtime.prepare(trained.model)
     arrays = dataset.load(split, pre.size)
     data = DeviceSplit(arrays, dataset, runtime.device, on_device=False, stats=(pre.mean, pre.std))
     started = time.perf_counter()
-    result = evaluate(trained.model, data, runtime, batch_size, spacing, pre.class_names, tta=tta)
+    result = evaluate(trained.model, data, runtime, batch_size, spacing, trained.class_names,
+                      tta=tta)  # fmt: skip
     return result.scores, time.perf_counter() - started

@@ -106,11 +106,11 @@ def _write_bundle(run: Any, work: Path, which: str, int8: bool, parity_images: i
     from distill.core.evaluation import load_trained
     from distill.deploy.onnx_export import export_onnx, fixed_size
     from distill.deploy.ort import OrtBackend
-    from distill.deploy.torch_backend import TorchBackend, run_preprocess
+    from distill.deploy.torch_backend import TorchBackend
 
     torch.set_num_threads(threads)
     trained = load_trained(run, which)
-    pre = run_preprocess(run)
+    pre = trained.preprocess
     label = trained.label
     _save_weights(trained.model, work / files.WEIGHTS)
     say(f"{label}: exporting to ONNX")
@@ -212,7 +212,7 @@ def _meta(run, which, trained, pre, parity: Parity, dynamic: bool, tested, laten
     from distill.deploy.provenance import component_key, component_spec, test_metrics, versions
 
     test = run.test or {}
-    names = trained.preprocess.class_names
+    names = trained.class_names
     return {
         "format": files.FORMAT,
         "format_version": files.FORMAT_VERSION,

@@ -8,7 +8,6 @@ bundle is rebuilt from its own ``distill.json`` (component and parameters) and
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -16,7 +15,6 @@ import torch
 from distill.core.errors import ConfigError
 from distill.deploy.bundle import WEIGHTS, Bundle
 from distill.deploy.predictor import Predictor
-from distill.deploy.preprocess import INTENSITY_FIELDS, Preprocess
 
 
 def resolve_device(device: str) -> torch.device:
@@ -41,17 +39,6 @@ class TorchBackend:
         return self.model(batch).logits.float().cpu().numpy()
 
 
-def run_preprocess(run: Any) -> Preprocess:
-    """The run's recorded input (the engine's :func:`run_preprocess`) plus the dataset's
-    intensity rule, so a 16-bit or DICOM image is scaled as in training."""
-    from distill.core.evaluation import run_preprocess as recorded
-
-    pre = recorded(run)
-    params = run.config.data.dataset.params
-    intensity = {k: params[k] for k in INTENSITY_FIELDS if params.get(k) is not None}
-    return Preprocess(pre.size, pre.mean, pre.std, pre.in_channels, "stretch", intensity)
-
-
 def _threads(threads: int | None) -> None:
     if threads:
         torch.set_num_threads(threads)
@@ -66,11 +53,10 @@ def run_predictor(
     _threads(threads)
     run = Run.open(path)
     trained = load_trained(run, model)
-    pre = run_preprocess(run)
     return Predictor(
         backend=TorchBackend(trained.model, device),
-        preprocess=pre,
-        class_names=trained.preprocess.class_names,
+        preprocess=trained.preprocess,
+        class_names=trained.class_names,
         label=trained.label,
         runtime="torch",
         model=trained.model,
