@@ -162,7 +162,9 @@ def load(
             f"'{path}' is not a bundle: the onnxruntime runtime needs one (distill export "
             f"{path} --out BUNDLE)"
         )
-    if not (path / "config.yaml").is_file():
+    from distill.core.run import Run  # torch-free, like this module
+
+    if not (path / Run.CONFIG).is_file():
         raise ConfigError(f"'{path}' is neither a bundle (distill.json) nor a run folder")
     from distill.deploy.torch_backend import run_predictor
 
