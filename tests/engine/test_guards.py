@@ -118,8 +118,10 @@ def test_trained_teacher_is_reused_and_retrained_on_request(tmp_path, monkeypatc
     assert first["key"] == second["key"] and first["source"] == second["source"]
     # Training the teacher in the same process must not shift the student's random stream:
     # the run that trained it and the run that reused it train the same student.
-    losses = [[r["loss/total"] for r in metric_rows(tmp_path / "runs" / name) if r["stage"] == "student"]
-              for name in ("first", "second")]  # fmt: skip
+    losses = [
+        [r["loss/total"] for r in metric_rows(tmp_path / "runs" / name) if r["stage"] == "student"]
+        for name in ("first", "second")
+    ]
     assert losses[0] == losses[1] and len(losses[0]) == 1
     assert final_summary(tmp_path / "runs" / "first") == final_summary(tmp_path / "runs" / "second")
     assert cli("run", *args, "--name", "third", "--retrain-teacher") == 0

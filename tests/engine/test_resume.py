@@ -47,8 +47,15 @@ def test_sigkill_then_resume_matches_uninterrupted_run(tmp_path):
 
 # 16 steps an epoch for 8 epochs: a signal sent as soon as epoch 1 is logged always lands
 # while training is still going on.
-LONG = [*NO_TEACHER, "--set", "train.batch_size=2", "--set", "data.dataset.train_count=32",
-        "--epochs", "8"]  # fmt: skip
+LONG = [
+    *NO_TEACHER,
+    "--set",
+    "train.batch_size=2",
+    "--set",
+    "data.dataset.train_count=32",
+    "--epochs",
+    "8",
+]
 
 
 def sigterm_after_first_epoch(run_dir: Path, *args) -> str:
@@ -97,9 +104,12 @@ def test_without_a_resume_state_sigterm_writes_nothing_and_resume_starts_over(tm
 
 @pytest.mark.parametrize(
     "setting, last_writes",
-    [("train.checkpoint_every=0", 1), ("train.checkpoint_every=2", 2),
-     ("train.resume_state=false", 0)],
-)  # fmt: skip
+    [
+        ("train.checkpoint_every=0", 1),
+        ("train.checkpoint_every=2", 2),
+        ("train.resume_state=false", 0),
+    ],
+)
 def test_sparser_checkpoints_write_less_and_train_the_same(
     tmp_path, monkeypatch, setting, last_writes
 ):

@@ -15,9 +15,21 @@ from distill.core.profile import count_macs, count_parameters
 from distill.core.report.compare import read_runs
 
 TINY = ["--student", "unet", "--set", "student.base_width=4", "--size", "32", "32"]
-TINY += ["--epochs", "3", "--set", "data.dataset.train_count=16", "--set",
-         "data.dataset.val_count=2", "--set", "data.dataset.test_count=4", "--set",
-         "train.batch_size=4", "--set", "runtime.num_threads=1", "--quiet"]  # fmt: skip
+TINY += [
+    "--epochs",
+    "3",
+    "--set",
+    "data.dataset.train_count=16",
+    "--set",
+    "data.dataset.val_count=2",
+    "--set",
+    "data.dataset.test_count=4",
+    "--set",
+    "train.batch_size=4",
+    "--set",
+    "runtime.num_threads=1",
+    "--quiet",
+]
 TEACHER = ["--teacher", "unet", "--set", "teacher.base_width=4", "--teacher-epochs", "1"]
 
 
@@ -26,8 +38,10 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two seeds of unet alone, one of unet + kd from a unet teacher, one unfinished."""
     out = tmp_path_factory.mktemp("runs")
     for seed in (0, 1):
-        assert run_app(["run", *TINY, "--distiller", "none", "--seed", str(seed),
-                        "--out", str(out)]) == 0  # fmt: skip
+        assert (
+            run_app(["run", *TINY, "--distiller", "none", "--seed", str(seed), "--out", str(out)])
+            == 0
+        )
     assert run_app(["run", *TINY, *TEACHER, "--distiller", "kd", "--out", str(out)]) == 0
     unfinished = out / "unet-kd-synthetic-derm-s9"
     unfinished.mkdir()
@@ -37,12 +51,30 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_seeds_of_a_method_make_one_row_with_their_spread(runs: Path, tmp_path: Path) -> None:
-    folders = [runs / f"unet-{m}-synthetic-derm-s{s}" for m, s in
-               (("none", 0), ("kd", 0), ("none", 1), ("kd", 9))]  # fmt: skip
+    folders = [
+        runs / f"unet-{m}-synthetic-derm-s{s}"
+        for m, s in (("none", 0), ("kd", 0), ("none", 1), ("kd", 9))
+    ]
     files = {kind: tmp_path / f"table.{kind}" for kind in ("md", "tex", "json", "png")}
-    assert run_app(["compare", *map(str, folders), "--markdown", str(files["md"]),
-                    "--latex", str(files["tex"]), "--json", str(files["json"]),
-                    "--plot", str(files["png"]), "--reference", "unet"]) == 0  # fmt: skip
+    assert (
+        run_app(
+            [
+                "compare",
+                *map(str, folders),
+                "--markdown",
+                str(files["md"]),
+                "--latex",
+                str(files["tex"]),
+                "--json",
+                str(files["json"]),
+                "--plot",
+                str(files["png"]),
+                "--reference",
+                "unet",
+            ]
+        )
+        == 0
+    )
     (table,) = json.loads(files["json"].read_text()).values()
     teacher, alone, kd = table
     assert [teacher["method"], alone["method"], kd["method"]] == [
@@ -50,8 +82,12 @@ def test_seeds_of_a_method_make_one_row_with_their_spread(runs: Path, tmp_path: 
         "unet",
         "unet+kd",
     ]
-    tests = [json.loads((runs / f"unet-none-synthetic-derm-s{s}" / "test_metrics.json")
-                        .read_text())["summary"] for s in (0, 1)]  # fmt: skip
+    tests = [
+        json.loads((runs / f"unet-none-synthetic-derm-s{s}" / "test_metrics.json").read_text())[
+            "summary"
+        ]
+        for s in (0, 1)
+    ]
     dice = [100 * t["mDice"] for t in tests]
     assert dice[0] != dice[1]  # two seeds, two results: the spread is real
     assert alone["seeds"] == 2 and alone["mDice"] == pytest.approx(statistics.fmean(dice))
@@ -71,13 +107,19 @@ def test_seeds_of_a_method_make_one_row_with_their_spread(runs: Path, tmp_path: 
     assert f"| unet | {alone['mIoU']:.2f} ± {alone['mIoU_std']:.2f} |" in markdown
     # against the reference: kd's per-image mDice minus unet's, each averaged over its seeds
     per_image = {}
-    for name in ("unet-none-synthetic-derm-s0", "unet-none-synthetic-derm-s1",
-                 "unet-kd-synthetic-derm-s0"):  # fmt: skip
+    for name in (
+        "unet-none-synthetic-derm-s0",
+        "unet-none-synthetic-derm-s1",
+        "unet-kd-synthetic-derm-s0",
+    ):
         rows = json.loads((runs / name / "test_metrics.json").read_text())["per_image"]
         per_image[name] = {row["image_id"]: row["mDice"] for row in rows}
     images = sorted(per_image["unet-kd-synthetic-derm-s0"])
-    unet = [(per_image["unet-none-synthetic-derm-s0"][i]
-             + per_image["unet-none-synthetic-derm-s1"][i]) / 2 for i in images]  # fmt: skip
+    unet = [
+        (per_image["unet-none-synthetic-derm-s0"][i] + per_image["unet-none-synthetic-derm-s1"][i])
+        / 2
+        for i in images
+    ]
     gains = [
         per_image["unet-kd-synthetic-derm-s0"][i] - u for i, u in zip(images, unet, strict=True)
     ]
@@ -95,8 +137,16 @@ def test_seeds_of_a_method_make_one_row_with_their_spread(runs: Path, tmp_path: 
 def test_unfinished_runs_are_skipped_by_name_and_non_runs_refused(
     runs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run_app(["compare", str(runs / "unet-kd-synthetic-derm-s9"),
-                    str(runs / "unet-none-synthetic-derm-s0")]) == 0  # fmt: skip
+    assert (
+        run_app(
+            [
+                "compare",
+                str(runs / "unet-kd-synthetic-derm-s9"),
+                str(runs / "unet-none-synthetic-derm-s0"),
+            ]
+        )
+        == 0
+    )
     err = " ".join(capsys.readouterr().err.split())  # rich wraps long paths' lines
     assert "skipped" in err and "unet-kd-synthetic-derm-s9: no test_metrics.json" in err
     assert run_app(["compare", str(runs / "unet-kd-synthetic-derm-s9")]) == 2
@@ -111,8 +161,22 @@ def test_unfinished_runs_are_skipped_by_name_and_non_runs_refused(
 
 def one_more_run(tmp_path: Path, *options: str) -> Path:
     """A run of its own beside the shared ones: unet alone with these options."""
-    assert run_app(["run", *TINY, "--distiller", "none", *options,
-                    "--out", str(tmp_path), "--name", "extra"]) == 0  # fmt: skip
+    assert (
+        run_app(
+            [
+                "run",
+                *TINY,
+                "--distiller",
+                "none",
+                *options,
+                "--out",
+                str(tmp_path),
+                "--name",
+                "extra",
+            ]
+        )
+        == 0
+    )
     return tmp_path / "extra"
 
 

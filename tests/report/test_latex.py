@@ -9,8 +9,12 @@ from pylatexenc.latexwalker import LatexWalker
 
 from distill.core.report.latex import escape, latex_table
 
-COLUMNS = [("method", "Method"), ("mDice", "mDice (%)", 2), ("mASSD", "mASSD (px)", 2),
-           ("seeds", "seeds")]  # fmt: skip
+COLUMNS = [
+    ("method", "Method"),
+    ("mDice", "mDice (%)", 2),
+    ("mASSD", "mASSD (px)", 2),
+    ("seeds", "seeds"),
+]
 ROWS = [
     {"method": "swin (teacher)", "mDice": 91.52, "mDice_std": 0.88, "mASSD": 5.38, "seeds": 3},
     {"method": "unet_32 & co", "mDice": 87.481, "mDice_std": 1.21, "mASSD": 9.30, "seeds": 3},
@@ -20,8 +24,9 @@ ROWS = [
 
 
 def render(**options) -> str:
-    return latex_table(ROWS, COLUMNS, caption="ISIC: 3 seeds, 100% test", label="tab:isic",
-                       **options)  # fmt: skip
+    return latex_table(
+        ROWS, COLUMNS, caption="ISIC: 3 seeds, 100% test", label="tab:isic", **options
+    )
 
 
 def as_text(latex: str) -> str:
@@ -36,9 +41,13 @@ def test_the_table_parses_and_reads_as_the_rows_say() -> None:
     assert "unet_32 & co" in text and "mDice (%)" in text and "ISIC: 3 seeds, 100% test" in text
     assert "91.52 ± 0.88" in text and "90.76 ± 0.32" in text
     lines = latex.splitlines()
-    assert lines[:5] == [r"\begin{table}[t]", r"\centering",
-                         r"\caption{ISIC: 3 seeds, 100\% test}", r"\label{tab:isic}",
-                         r"\begin{tabular}{lrrr}"]  # fmt: skip
+    assert lines[:5] == [
+        r"\begin{table}[t]",
+        r"\centering",
+        r"\caption{ISIC: 3 seeds, 100\% test}",
+        r"\label{tab:isic}",
+        r"\begin{tabular}{lrrr}",
+    ]
     assert lines[5:8] == [r"\toprule", r"Method & mDice (\%) & mASSD (px) & seeds \\", r"\midrule"]
     assert lines[-3:] == [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
     assert r"unet\_32 \& co & $87.48 \pm 1.21$ & 9.30 & 3 \\" in lines
@@ -80,6 +89,8 @@ def test_escaped_text_reads_back_unchanged(text: str) -> None:
 
 def test_a_negative_that_rounds_to_zero_prints_as_zero() -> None:
     """A published count 0.04% above ours is a difference of 0.0, not -0.0."""
-    latex = latex_table([{"name": "unet", "diff": -0.04}, {"name": "x", "diff": -0.06}],
-                        ["name", ("diff", "diff (%)", 1)])  # fmt: skip
+    latex = latex_table(
+        [{"name": "unet", "diff": -0.04}, {"name": "x", "diff": -0.06}],
+        ["name", ("diff", "diff (%)", 1)],
+    )
     assert r"unet & 0.0 \\" in latex and r"x & -0.1 \\" in latex
