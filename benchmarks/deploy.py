@@ -32,8 +32,12 @@ from distill.deploy.preprocess import Preprocess
 from distill.deploy.quantize import quantize_int8
 from distill.deploy.torch_backend import TorchBackend
 
-MODELS = [("student", "mpdnet", {}), ("student", "unet", {"base_width": 32}),
-          ("teacher", "swin", {}), ("student", "transfuse", {})]  # fmt: skip
+MODELS = [
+    ("student", "mpdnet", {}),
+    ("student", "unet", {"base_width": 32}),
+    ("teacher", "swin", {}),
+    ("student", "transfuse", {}),
+]
 OUT = Path("benchmarks/results/deploy")
 ISIC = Path("/work/shared/data/isic2017-cc0/ISIC-2017_Training_Data")
 
@@ -52,8 +56,14 @@ def time_model(kind: str, name: str, params: dict, args, tmp: Path) -> list[dict
     model = registry().get(kind, name).build_model({"num_classes": 2, **params}, size).eval()
     pre = Preprocess(size, (0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
     fp32, int8 = tmp / f"{name}.onnx", tmp / f"{name}.int8.onnx"
-    export_onnx(model, fp32, size=size, in_channels=3, label=f"{kind} {name}",
-                dynamic_size=not fixed_size(model))  # fmt: skip
+    export_onnx(
+        model,
+        fp32,
+        size=size,
+        in_channels=3,
+        label=f"{kind} {name}",
+        dynamic_size=not fixed_size(model),
+    )
     quantize_int8(fp32, int8, calibration(pre))
     x = pre.batch(np.zeros((1, *size, 3), np.uint8))
     rows = []
@@ -64,8 +74,13 @@ def time_model(kind: str, name: str, params: dict, args, tmp: Path) -> list[dict
             OrtBackend(fp32, threads),
             OrtBackend(int8, threads),
         )
-        row = {"model": name, "kind": kind, "params": params, "threads": threads,
-               "params_m": sum(p.numel() for p in model.parameters()) / 1e6}  # fmt: skip
+        row = {
+            "model": name,
+            "kind": kind,
+            "params": params,
+            "threads": threads,
+            "params_m": sum(p.numel() for p in model.parameters()) / 1e6,
+        }
         for key, call in (("torch_ms", eager), ("ort_fp32_ms", full), ("ort_int8_ms", quant)):
             row[key] = median_ms(lambda call=call: call(x), args.repeats)
         print(row, flush=True)
@@ -80,31 +95,56 @@ def targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         by = {r["model"]: r for r in rows if r["threads"] == threads}
         mpd, swin = by["mpdnet"], by["swin"]
         checks = [
-            ("mpdnet onnxruntime vs swin teacher PyTorch", swin["torch_ms"] / mpd["ort_fp32_ms"], 20),
+            (
+                "mpdnet onnxruntime vs swin teacher PyTorch",
+                swin["torch_ms"] / mpd["ort_fp32_ms"],
+                20,
+            ),
             ("mpdnet onnxruntime vs mpdnet PyTorch eager", mpd["torch_ms"] / mpd["ort_fp32_ms"], 2),
             ("mpdnet int8 vs fp32 onnxruntime", mpd["ort_fp32_ms"] / mpd["ort_int8_ms"], 1),
-        ]  # fmt: skip
+        ]
         for what, ratio, need in checks:
-            found.append({"threads": threads, "check": what, "ratio": ratio, "target": need,
-                          "met": ratio > need if need == 1 else ratio >= need})  # fmt: skip
+            found.append(
+                {
+                    "threads": threads,
+                    "check": what,
+                    "ratio": ratio,
+                    "target": need,
+                    "met": ratio > need if need == 1 else ratio >= need,
+                }
+            )
     return found
 
 
 def markdown(result: dict[str, Any]) -> str:
-    lines = ["# Deployment latency (CPU, batch 1)", "", environment_line(result["environment"]),
-             "", result["note"], "",
-             "| model | params (M) | threads | PyTorch eager fp32 (ms) | onnxruntime fp32 (ms) "
-             "| onnxruntime int8 (ms) |", "|---|---|---|---|---|---|"]  # fmt: skip
+    lines = [
+        "# Deployment latency (CPU, batch 1)",
+        "",
+        environment_line(result["environment"]),
+        "",
+        result["note"],
+        "",
+        "| model | params (M) | threads | PyTorch eager fp32 (ms) | onnxruntime fp32 (ms) "
+        "| onnxruntime int8 (ms) |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in result["rows"]:
-        lines.append(f"| {r['model']} | {r['params_m']:.2f} | {r['threads']} | {r['torch_ms']:.1f} "
-                     f"| {r['ort_fp32_ms']:.1f} | {r['ort_int8_ms']:.1f} |")  # fmt: skip
+        lines.append(
+            f"| {r['model']} | {r['params_m']:.2f} | {r['threads']} | {r['torch_ms']:.1f} "
+            f"| {r['ort_fp32_ms']:.1f} | {r['ort_int8_ms']:.1f} |"
+        )
     lines += ["", "| threads | target | ratio | needed | met |", "|---|---|---|---|---|"]
     for t in result["targets"]:
         need = ">1" if t["target"] == 1 else f">={t['target']}"
-        lines.append(f"| {t['threads']} | {t['check']} | {t['ratio']:.2f}x | {need} | "
-                     f"{'yes' if t['met'] else 'NO'} |")  # fmt: skip
-    lines += ["", "int8 accuracy: not measured here (random weights); `distill export --quantize "
-              "int8` reports the mDice change of a trained run."]  # fmt: skip
+        lines.append(
+            f"| {t['threads']} | {t['check']} | {t['ratio']:.2f}x | {need} | "
+            f"{'yes' if t['met'] else 'NO'} |"
+        )
+    lines += [
+        "",
+        "int8 accuracy: not measured here (random weights); `distill export --quantize "
+        "int8` reports the mDice change of a trained run.",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -119,11 +159,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         for kind, name, params in MODELS:
             rows += time_model(kind, name, params, args, Path(tmp))
-    result = {"environment": environment("cpu", argv), "rows": rows, "targets": targets(rows),
-              "repeats": args.repeats, "size": args.size,
-              "note": f"Median of {args.repeats} timed runs after 3 warm-up runs, "
-              f"{args.size}x{args.size}. Measured on a CPU shared with other engineers' jobs "
-              "(2 cores): absolute times are noisy, ratios within this run less so."}  # fmt: skip
+    result = {
+        "environment": environment("cpu", argv),
+        "rows": rows,
+        "targets": targets(rows),
+        "repeats": args.repeats,
+        "size": args.size,
+        "note": f"Median of {args.repeats} timed runs after 3 warm-up runs, "
+        f"{args.size}x{args.size}. Measured on a CPU shared with other engineers' jobs "
+        "(2 cores): absolute times are noisy, ratios within this run less so.",
+    }
     from distill.deploy.provenance import versions
 
     result["environment"].update({k: versions()[k] for k in ("onnx", "onnxruntime")})

@@ -105,7 +105,13 @@ def evaluate(
 
     run = source if isinstance(source, Run) else Run.open(Path(source))
     target = {"name": dataset} if isinstance(dataset, str) else dataset
-    scores, _ = score_split(load_trained(run, model), eval_dataset(run, target), split,
-                            device=device, batch_size=run.config.eval.batch_size,
-                            spacing=run.config.eval.spacing, tta=tta)  # fmt: skip
+    scores, _ = score_split(
+        load_trained(run, model),
+        eval_dataset(run, target),
+        split,
+        device=device,
+        batch_size=run.config.eval.batch_size,
+        spacing=run.config.eval.spacing,
+        tta=tta,
+    )
     return scores

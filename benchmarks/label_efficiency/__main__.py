@@ -29,16 +29,22 @@ HERE = Path(__file__).resolve().parents[1] / "results" / "label_efficiency"
 def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m benchmarks.label_efficiency", description=__doc__)
     p.add_argument("--quick", action="store_true", help="64x64, a reduced Swin, 6 epochs (CPU)")
-    p.add_argument("--dataset", default="isic2017-cc0", help="isic2017-cc0 (the real sample), "
-                   "synthetic-derm or synthetic-pap")  # fmt: skip
+    p.add_argument(
+        "--dataset",
+        default="isic2017-cc0",
+        help="isic2017-cc0 (the real sample), synthetic-derm or synthetic-pap",
+    )
     p.add_argument("--data-root", type=Path, default=None)
     p.add_argument("--fractions", type=float, nargs="+", default=list(FRACTIONS))
     p.add_argument("--methods", nargs="+", default=[m.name for m in METHODS])
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--epochs", type=int, default=None, help="student and teacher epochs")
     p.add_argument("--device", default="auto")
-    p.add_argument("--work", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp"))
-                   / "distill-bench" / "label_efficiency")  # fmt: skip
+    p.add_argument(
+        "--work",
+        type=Path,
+        default=Path(os.environ.get("TMPDIR", "/tmp")) / "distill-bench" / "label_efficiency",
+    )
     p.add_argument("--out", type=Path, default=HERE)
     p.add_argument("--name", default=None, help="result file stem (default: from the mode)")
     return p.parse_args(argv)
@@ -48,8 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     budget = QUICK if args.quick else FULL
     if args.epochs:
-        budget = type(budget)(**{**budget.__dict__, "epochs": args.epochs,
-                                 "teacher_epochs": args.epochs})  # fmt: skip
+        budget = type(budget)(
+            **{**budget.__dict__, "epochs": args.epochs, "teacher_epochs": args.epochs}
+        )
     methods = [m for m in METHODS if m.name in args.methods]
     dataset = dataset_config(args.dataset, args.data_root)
     results: dict[float, dict[str, list[Run]]] = {}
@@ -80,11 +87,13 @@ def write(args: argparse.Namespace, budget, table: list[dict], seconds: float) -
     args.out.mkdir(parents=True, exist_ok=True)
     stem = args.name or f"{args.dataset}_{'quick' if args.quick else 'full'}"
     command = "python -m benchmarks.label_efficiency " + " ".join(sys.argv[1:])
-    header = (f"# Label efficiency: {args.dataset} ({'quick' if args.quick else 'full'} mode)\n\n"
-              f"Command: `{command}`  \nMachine: {environment_line(environment())}  \n"
-              f"Budget: {budget}  \nWall time: {seconds / 60:.1f} min\n\n"
-              "Test mDice, mean ± std over seeds; gain and p: paired by test image against "
-              "MPDNet alone at the same fraction (each image's Dice averaged over seeds).\n\n")  # fmt: skip
+    header = (
+        f"# Label efficiency: {args.dataset} ({'quick' if args.quick else 'full'} mode)\n\n"
+        f"Command: `{command}`  \nMachine: {environment_line(environment())}  \n"
+        f"Budget: {budget}  \nWall time: {seconds / 60:.1f} min\n\n"
+        "Test mDice, mean ± std over seeds; gain and p: paired by test image against "
+        "MPDNet alone at the same fraction (each image's Dice averaged over seeds).\n\n"
+    )
     (args.out / f"{stem}.md").write_text(header + markdown(table) + f"\n![plot]({stem}.png)\n")
     (args.out / f"{stem}.json").write_text(json.dumps(table, indent=2))
     plot(table, args.out / f"{stem}.png")

@@ -40,9 +40,13 @@ class Budget:
     teacher: dict[str, Any]  # the teacher component (name and parameters)
 
 
-QUICK = Budget(size=64, epochs=6, teacher_epochs=6, batch=16,
-               teacher={"name": "swin", "embed_dim": 48, "depths": [1, 1, 2, 1],
-                        "num_heads": [2, 4, 8, 16]})  # fmt: skip
+QUICK = Budget(
+    size=64,
+    epochs=6,
+    teacher_epochs=6,
+    batch=16,
+    teacher={"name": "swin", "embed_dim": 48, "depths": [1, 1, 2, 1], "num_heads": [2, 4, 8, 16]},
+)
 FULL = Budget(size=256, epochs=60, teacher_epochs=60, batch=16, teacher={"name": "swin"})
 
 
@@ -53,9 +57,14 @@ def dataset_config(name: str, data_root: Path | None) -> dict[str, Any]:
 
 
 def run_config(
-    dataset: dict[str, Any], fraction: float, seed: int, method: Method, budget: Budget,
-    work: Path, device: str,
-) -> RunConfig:  # fmt: skip
+    dataset: dict[str, Any],
+    fraction: float,
+    seed: int,
+    method: Method,
+    budget: Budget,
+    work: Path,
+    device: str,
+) -> RunConfig:
     """One run: MPDNet at ``fraction`` of the labels, ``method``'s distillation."""
     name = f"{dataset['name']}-f{fraction:g}-{method.name}-s{seed}"
     teachers = [budget.teacher] if method.distiller else []

@@ -37,8 +37,7 @@ def find_benchmarks() -> Path | None:
 def suites(folder: Path) -> list[str]:
     """What runs as ``python -m benchmarks.NAME``: modules with a main guard (helpers have
     none) and packages with a ``__main__.py``."""
-    modules = [p.stem for p in folder.glob("*.py")
-               if MAIN_GUARD in p.read_text(encoding="utf-8")]  # fmt: skip
+    modules = [p.stem for p in folder.glob("*.py") if MAIN_GUARD in p.read_text(encoding="utf-8")]
     packages = [p.parent.name for p in folder.glob("*/__main__.py")]
     return sorted(name for name in modules + packages if not name.startswith("_"))
 

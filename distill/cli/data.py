@@ -140,8 +140,10 @@ def describe_data(ds) -> None:
     if meta is not None and getattr(meta, "ignore_label", None) is not None:
         ignore = meta.ignore_label
     if ignore is not None:
-        console.print(f"ignore label: {ignore} (stored as {IGNORE_INDEX}, left out of losses "
-                      "and metrics)", highlight=False)  # fmt: skip
+        console.print(
+            f"ignore label: {ignore} (stored as {IGNORE_INDEX}, left out of losses and metrics)",
+            highlight=False,
+        )
     if getattr(ds, "split_origin", ""):
         console.print(f"splits: {ds.split_origin}", highlight=False)
     if ds.skipped:

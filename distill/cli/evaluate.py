@@ -33,8 +33,9 @@ def eval_command(
     trained = load_trained(run, model)
     target = eval_target(run, dataset, data_root)
     data = eval_dataset(run, target)
-    settings = dict(device=device, batch_size=run.config.eval.batch_size,
-                    spacing=run.config.eval.spacing)  # fmt: skip
+    settings = dict(
+        device=device, batch_size=run.config.eval.batch_size, spacing=run.config.eval.spacing
+    )
     scores, seconds = score_split(trained, data, split, **settings)
     title = f"{trained.label} on {data.name}/{split} ({int(scores.summary['n_images'])} images)"
     console.print(metrics_table(scores.summary, title=title))
@@ -42,8 +43,10 @@ def eval_command(
         with_tta, tta_seconds = score_split(trained, data, split, tta=tta, **settings)
         console.print(metrics_table(with_tta.summary, title=f"{title}, tta={tta}"))
         gain = with_tta.summary["mDice"] - scores.summary["mDice"]
-        console.print(f"tta {tta}: mDice {gain:+.4f}, prediction time x{tta_seconds / seconds:.2f} "
-                      f"({seconds:.2f} s -> {tta_seconds:.2f} s)")  # fmt: skip
+        console.print(
+            f"tta {tta}: mDice {gain:+.4f}, prediction time x{tta_seconds / seconds:.2f} "
+            f"({seconds:.2f} s -> {tta_seconds:.2f} s)"
+        )
         scores = with_tta
     if json_out:
         json_out.write_text(json.dumps(scores.to_dict(), indent=2))
@@ -54,8 +57,9 @@ def eval_target(run, dataset: str | None, data_root: Path | None) -> dict | None
     if not (dataset or data_root):
         return None
     current = run.config.data.dataset
-    target = current.model_dump(mode="json") if dataset in (None, current.name) else {
-        "name": dataset}  # fmt: skip
+    target = (
+        current.model_dump(mode="json") if dataset in (None, current.name) else {"name": dataset}
+    )
     if data_root:
         target["data_root"] = str(data_root)
     return target

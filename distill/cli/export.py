@@ -25,9 +25,19 @@ def export_command(
     """Write a bundle that stands alone, checked against PyTorch before it is kept."""
     from distill.deploy.export import export
 
-    done = export(run_dir, out, model=model, quantize=quantize, parity_images=parity_images,
-                  force=force, threads=threads,
-                  say=lambda line: console.print(line, highlight=False, soft_wrap=True))  # fmt: skip
+    done = export(
+        run_dir,
+        out,
+        model=model,
+        quantize=quantize,
+        parity_images=parity_images,
+        force=force,
+        threads=threads,
+        say=lambda line: console.print(line, highlight=False, soft_wrap=True),
+    )
     files = ", ".join(sorted(done.meta["files"]))
-    console.print(f"wrote {out} ({files}, distill.json) in {done.seconds:.1f} s",
-                  highlight=False, soft_wrap=True)  # fmt: skip
+    console.print(
+        f"wrote {out} ({files}, distill.json) in {done.seconds:.1f} s",
+        highlight=False,
+        soft_wrap=True,
+    )

@@ -113,8 +113,10 @@ class ConfigFlags:
         values = {k: v for k, v in self.values.items() if v is not None}
         for whole in ("preset", "config"):
             if whole in values:
-                raise ConfigError(f"--{whole} cannot be combined with --resume: a resumed run "
-                                  "keeps its config; change single fields with --set")  # fmt: skip
+                raise ConfigError(
+                    f"--{whole} cannot be combined with --resume: a resumed run "
+                    "keeps its config; change single fields with --set"
+                )
         overrides = values.pop("set_", [])
         return flag_tree(values, {}), list(overrides)
 
@@ -166,9 +168,20 @@ def config_from_options(
     tree: dict[str, Any] = merge({}, preset_values(preset))
     if config is not None:
         tree = merge(tree, load_yaml(config))
-    given = dict(teacher=teacher, student=student, distiller=distiller, dataset=dataset,
-                 data_root=data_root, out=out, name=name, device=device, seed=seed,
-                 epochs=epochs, teacher_epochs=teacher_epochs, size=size)  # fmt: skip
+    given = dict(
+        teacher=teacher,
+        student=student,
+        distiller=distiller,
+        dataset=dataset,
+        data_root=data_root,
+        out=out,
+        name=name,
+        device=device,
+        seed=seed,
+        epochs=epochs,
+        teacher_epochs=teacher_epochs,
+        size=size,
+    )
     given["log_to"] = log_to
     return build_config(merge(tree, flag_tree(given, tree)), set_ or [])
 

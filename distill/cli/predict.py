@@ -40,8 +40,9 @@ def predict_command(
     from distill.deploy.outputs import Writer, collect, output_names, write_manifest
     from distill.deploy.predictor import load
 
-    predictor = load(source, model=model, device=device, runtime=runtime, threads=threads,
-                     int8=int8)  # fmt: skip
+    predictor = load(
+        source, model=model, device=device, runtime=runtime, threads=threads, int8=int8
+    )
     items = collect(inputs)
     names = output_names(items)
     writer = Writer(out, predictor.num_classes == 2, overlays, probabilities)
@@ -49,18 +50,25 @@ def predict_command(
     rows, skipped = [], []
     decoded = _decode_all(predictor, items, names, skip_bad, rows, skipped)
     stream = predictor.iter_probabilities(decoded, tta=tta, batch_size=batch_size)
-    for item, probs in track(stream, total=len(items) - len(skipped), console=console,
-                             description="predicting"):  # fmt: skip
+    for item, probs in track(
+        stream, total=len(items) - len(skipped), console=console, description="predicting"
+    ):
         path = items[int(item.name)].path
         image = predictor.preprocess.full_size(path) if overlays else None
         paths = writer.write(names[int(item.name)], probs, image)
         rows.append(_row(path, paths, probs.shape))
     manifest = write_manifest(out, sorted(rows, key=lambda r: r["input"]))
-    console.print(f"{predictor!r}: wrote {len(items) - len(skipped)} mask(s) to {out / 'masks'}"
-                  f"; {manifest}", highlight=False, soft_wrap=True)  # fmt: skip
+    console.print(
+        f"{predictor!r}: wrote {len(items) - len(skipped)} mask(s) to {out / 'masks'}; {manifest}",
+        highlight=False,
+        soft_wrap=True,
+    )
     if skipped:
-        err_console.print(f"[yellow]skipped {len(skipped)} unreadable image(s)[/]: "
-                          + ", ".join(skipped), highlight=False, soft_wrap=True)  # fmt: skip
+        err_console.print(
+            f"[yellow]skipped {len(skipped)} unreadable image(s)[/]: " + ", ".join(skipped),
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _decode_all(predictor, items, names, skip_bad: bool, rows: list, skipped: list):
@@ -78,7 +86,12 @@ def _decode_all(predictor, items, names, skip_bad: bool, rows: list, skipped: li
 
 def _row(path: Path, paths: list[Path], shape: tuple[int, ...]) -> dict[str, str]:
     targets = {p.parent.name: str(p) for p in paths}
-    return {"input": str(path), "mask": targets.get("masks", ""),
-            "overlay": targets.get("overlays", ""), "probabilities":
-            targets.get("probabilities", ""), "width": str(shape[2]), "height": str(shape[1]),
-            "status": "ok"}  # fmt: skip
+    return {
+        "input": str(path),
+        "mask": targets.get("masks", ""),
+        "overlay": targets.get("overlays", ""),
+        "probabilities": targets.get("probabilities", ""),
+        "width": str(shape[2]),
+        "height": str(shape[1]),
+        "status": "ok",
+    }

@@ -40,8 +40,9 @@ def run_command(
         resumed, changed = resumed_config(Run.open(resume), *options.given())
         if changed:
             console.print(f"resuming with {', '.join(changed)} changed (recorded in config.yaml)")
-    result = run_experiment(cfg, resume=resume, quiet=quiet, retrain_teacher=retrain_teacher,
-                            resumed_cfg=resumed)  # fmt: skip
+    result = run_experiment(
+        cfg, resume=resume, quiet=quiet, retrain_teacher=retrain_teacher, resumed_cfg=resumed
+    )
     shutdown()  # under torchrun: every rank leaves the process group together
     from distill.core.report.tables import metrics_table
 

@@ -39,8 +39,13 @@ def recorded_data(run: Run) -> dict[str, Any]:
     from distill.core.plugins import registry
 
     dataset = build_dataset(run.config, registry())
-    return {"size": run.config.data.size, "mean": dataset.mean, "std": dataset.std,
-            "class_names": dataset.class_names, "in_channels": dataset.in_channels}  # fmt: skip
+    return {
+        "size": run.config.data.size,
+        "mean": dataset.mean,
+        "std": dataset.std,
+        "class_names": dataset.class_names,
+        "in_channels": dataset.in_channels,
+    }
 
 
 def run_preprocess(run: Run) -> Preprocess:
@@ -111,13 +116,16 @@ def score_split(
 
     pre = trained.preprocess
     if dataset.num_classes != trained.num_classes:
-        raise ConfigError(f"dataset '{dataset.name}' has {dataset.num_classes} classes, the "
-                          f"model {trained.num_classes}")  # fmt: skip
+        raise ConfigError(
+            f"dataset '{dataset.name}' has {dataset.num_classes} classes, the "
+            f"model {trained.num_classes}"
+        )
     runtime = Runtime(RuntimeConfig(device=device))
     runtime.prepare(trained.model)
     arrays = dataset.load(split, pre.size)
     data = DeviceSplit(arrays, dataset, runtime.device, on_device=False, stats=(pre.mean, pre.std))
     started = time.perf_counter()
-    result = evaluate(trained.model, data, runtime, batch_size, spacing, trained.class_names,
-                      tta=tta)  # fmt: skip
+    result = evaluate(
+        trained.model, data, runtime, batch_size, spacing, trained.class_names, tta=tta
+    )
     return result.scores, time.perf_counter() - started

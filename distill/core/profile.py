@@ -85,8 +85,12 @@ def _cost(
         return count_parameters(model) / 1e6, count_macs(model, size) / 1e9
 
 
-def model_cost(kind: str, comp: dict[str, Any], num_classes: int, size: tuple[int, int],
-               ) -> tuple[float, float]:  # fmt: skip
+def model_cost(
+    kind: str,
+    comp: dict[str, Any],
+    num_classes: int,
+    size: tuple[int, int],
+) -> tuple[float, float]:
     """(parameters in M, GMACs) of a teacher or student as a run built it: ``comp`` is its
     resolved config (``name`` and parameters), with the dataset's classes, at ``size``.
     Remembered per model, since tables ask for the same one once per seed."""
@@ -346,8 +350,12 @@ def profiles_latex(profiles: list[ModelProfile]) -> str:
     """The same table for a paper, the conditions as its caption."""
     from distill.core.report.latex import latex_file, latex_table
 
-    table = latex_table(profile_rows(profiles), PROFILE_COLUMNS,
-                        caption=conditions(profiles) or None, label="tab:profile")  # fmt: skip
+    table = latex_table(
+        profile_rows(profiles),
+        PROFILE_COLUMNS,
+        caption=conditions(profiles) or None,
+        label="tab:profile",
+    )
     return latex_file("distill profile", [table])
 
 

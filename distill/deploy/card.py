@@ -23,8 +23,14 @@ def _spread(summary: dict[str, Any], key: str) -> str:
 
 
 def model_card(meta: dict[str, Any]) -> str:
-    sections = [_intro(meta), _training(meta), _results(meta), _cost(meta), _limits(meta),
-                _files(meta)]  # fmt: skip
+    sections = [
+        _intro(meta),
+        _training(meta),
+        _results(meta),
+        _cost(meta),
+        _limits(meta),
+        _files(meta),
+    ]
     return "\n\n".join(sections) + "\n"
 
 
@@ -65,18 +71,26 @@ def _results(meta: dict[str, Any]) -> str:
     if not test:
         return "## Test results\n\nThe run recorded no test results."
     s = test["summary"]
-    lines = ["## Test results (mean ± std over test images)", "",
-             f"- mDice {_spread(s, 'mDice')}, mIoU {_spread(s, 'mIoU')}, "
-             f"mASSD {_spread(s, 'mASSD')} px, mHD95 {_spread(s, 'mHD95')} px"]  # fmt: skip
+    lines = [
+        "## Test results (mean ± std over test images)",
+        "",
+        f"- mDice {_spread(s, 'mDice')}, mIoU {_spread(s, 'mIoU')}, "
+        f"mASSD {_spread(s, 'mASSD')} px, mHD95 {_spread(s, 'mHD95')} px",
+    ]
     if test.get("per_class"):
         lines += ["", "| class | Dice | IoU | ASSD (px) | HD95 (px) |", "|---|---|---|---|---|"]
         for row in test["per_class"]:
-            lines.append(f"| {row['class']} | {_spread(row, 'dice')} | {_spread(row, 'iou')} | "
-                         f"{_spread(row, 'assd')} | {_spread(row, 'hd95')} |")  # fmt: skip
+            lines.append(
+                f"| {row['class']} | {_spread(row, 'dice')} | {_spread(row, 'iou')} | "
+                f"{_spread(row, 'assd')} | {_spread(row, 'hd95')} |"
+            )
     p = meta["parity"]
-    lines += ["", f"ONNX parity with PyTorch: {p['images']} {p['source']}: largest logit "
-              f"difference {p['max_abs_logit_diff']:.2e} (tolerance {p['tolerance']:.1e}), "
-              f"{100 * p['pixel_agreement']:.3f}% of pixels agree."]  # fmt: skip
+    lines += [
+        "",
+        f"ONNX parity with PyTorch: {p['images']} {p['source']}: largest logit "
+        f"difference {p['max_abs_logit_diff']:.2e} (tolerance {p['tolerance']:.1e}), "
+        f"{100 * p['pixel_agreement']:.3f}% of pixels agree.",
+    ]
     return "\n".join(lines)
 
 
@@ -86,13 +100,14 @@ def _cost(meta: dict[str, Any]) -> str:
     lines = [
         "## Cost",
         "",
-        f"- parameters: {cost.get('params', NOT_RECORDED):,}" if cost.get("params") else
-        f"- parameters: {NOT_RECORDED}",
+        f"- parameters: {cost.get('params', NOT_RECORDED):,}"
+        if cost.get("params")
+        else f"- parameters: {NOT_RECORDED}",
         f"- GMACs at {cost.get('size')}: {_num(cost.get('gmacs'), 3)}",
         f"- CPU latency, batch 1 at {lat['size'][0]}x{lat['size'][1]}, {lat['threads']} "
         f"thread(s), median of {lat['repeats']} on {lat['cpu']}: PyTorch "
         f"{lat['torch_ms']:.1f} ms, onnxruntime {lat['onnxruntime_ms']:.1f} ms",
-    ]  # fmt: skip
+    ]
     q = meta.get("int8")
     if q:
         lines.append(f"- int8 ({q['file']}): {q['verdict']}")
@@ -106,12 +121,16 @@ def _limits(meta: dict[str, Any]) -> str:
     if teachers and s.get("mDice") is not None:
         for t in teachers:
             gap = 100 * (s["mDice"] - t["mDice"])
-            lines.append(f"- teacher `{t.get('name')}` scored test mDice {t['mDice']:.4f}; this "
-                         f"model is {gap:+.2f} points from it")  # fmt: skip
+            lines.append(
+                f"- teacher `{t.get('name')}` scored test mDice {t['mDice']:.4f}; this "
+                f"model is {gap:+.2f} points from it"
+            )
     distillers = [d for d in meta.get("distillers") or [] if d != "none"]
     if distillers and meta["model"]["kind"] == "student":
-        lines.append("- the gain or loss from distillation against this student trained alone "
-                     "is not known from this run (compare with a run with `--distiller none`)")  # fmt: skip
+        lines.append(
+            "- the gain or loss from distillation against this student trained alone "
+            "is not known from this run (compare with a run with `--distiller none`)"
+        )
     q = meta.get("int8")
     if q and (q["slower"] or q.get("loses_too_much")):
         lines.append(f"- int8 does not pay here: {q['verdict']}")
@@ -122,12 +141,14 @@ def _limits(meta: dict[str, Any]) -> str:
         "much lower, and nothing here measures that",
         "- the aspect ratio is not kept: very elongated images are distorted before the model "
         "sees them",
-    ]  # fmt: skip
+    ]
     return "\n".join(lines)
 
 
 def _files(meta: dict[str, Any]) -> str:
     v = meta["versions"]
     known = ", ".join(f"{k} {val}" for k, val in v.items() if val)
-    return ("## Files\n\n`distill.json` lists every file with its sha256; a changed or missing "
-            f"file is refused on load. Exported {meta['created']} with {known}.")  # fmt: skip
+    return (
+        "## Files\n\n`distill.json` lists every file with its sha256; a changed or missing "
+        f"file is refused on load. Exported {meta['created']} with {known}."
+    )

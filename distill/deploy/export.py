@@ -61,8 +61,9 @@ def export(
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.part-", dir=out.parent))
     _readable(work)
     try:
-        meta = _write_bundle(run, work, model, quantize == "int8", parity_images, threads,
-                             say or (lambda _: None))  # fmt: skip
+        meta = _write_bundle(
+            run, work, model, quantize == "int8", parity_images, threads, say or (lambda _: None)
+        )
         for file in work.iterdir():
             _readable(file)
         _replace(work, out)
@@ -75,8 +76,9 @@ def _check_target(out: Path, force: bool) -> None:
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out '{out}' is a file, not a folder")
     if out.is_dir() and any(out.iterdir()) and not force:
-        raise ConfigError(f"--out '{out}' is not empty: choose another folder, or --force to "
-                          "replace it")  # fmt: skip
+        raise ConfigError(
+            f"--out '{out}' is not empty: choose another folder, or --force to replace it"
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
 
 
@@ -99,8 +101,9 @@ def _replace(work: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _write_bundle(run: Any, work: Path, which: str, int8: bool, parity_images: int,
-                  threads: int, say: Say) -> dict[str, Any]:  # fmt: skip
+def _write_bundle(
+    run: Any, work: Path, which: str, int8: bool, parity_images: int, threads: int, say: Say
+) -> dict[str, Any]:
     import torch
 
     from distill.core.evaluation import load_trained
@@ -120,8 +123,10 @@ def _write_bundle(run: Any, work: Path, which: str, int8: bool, parity_images: i
     export_onnx(trained.model, onnx_path, dynamic_size=dynamic, **export_args)
     reference = TorchBackend(trained.model, "cpu")
     checks = _samples(run, pre, parity_images)
-    parity = require(measure(reference, OrtBackend(onnx_path, threads),
-                             pre.batch(checks.images), checks.source), label)  # fmt: skip
+    parity = require(
+        measure(reference, OrtBackend(onnx_path, threads), pre.batch(checks.images), checks.source),
+        label,
+    )
     say(f"parity: {parity.describe()}")
     tested = [list(pre.size)]
     if dynamic:
@@ -178,11 +183,14 @@ def _latency(reference, onnx_path: Path, pre, threads: int) -> dict[str, Any]:
     x = pre.batch(np.zeros((1, *pre.size, pre.in_channels), np.uint8))
     session = OrtBackend(onnx_path, threads)
     return {
-        "batch": 1, "size": list(pre.size), "threads": threads, "repeats": LATENCY_REPEATS,
+        "batch": 1,
+        "size": list(pre.size),
+        "threads": threads,
+        "repeats": LATENCY_REPEATS,
         "cpu": platform.processor() or platform.machine(),
         "torch_ms": median_ms(lambda: reference(x), LATENCY_REPEATS),
         "onnxruntime_ms": median_ms(lambda: session(x), LATENCY_REPEATS),
-    }  # fmt: skip
+    }
 
 
 def _int8(run: Any, work: Path, pre, threads: int, say: Say) -> dict[str, Any]:
@@ -205,8 +213,9 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _meta(run, which, trained, pre, parity: Parity, dynamic: bool, tested, latency, quant,
-          threads: int) -> dict[str, Any]:  # fmt: skip
+def _meta(
+    run, which, trained, pre, parity: Parity, dynamic: bool, tested, latency, quant, threads: int
+) -> dict[str, Any]:
     from distill.core.config import to_yaml
     from distill.deploy.onnx_export import OPSET
     from distill.deploy.provenance import component_key, component_spec, test_metrics, versions
@@ -230,7 +239,7 @@ def _meta(run, which, trained, pre, parity: Parity, dynamic: bool, tested, laten
             "dynamic_size": dynamic,
             "tested_sizes": tested,
             "exporter": "torch.onnx.export (TorchScript-based, dynamo=False)",
-        },  # fmt: skip
+        },
         "parity": parity.to_dict(),
         "int8": quant,
         "latency": latency,

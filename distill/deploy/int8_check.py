@@ -34,8 +34,9 @@ def _labels(backend: OrtBackend, x: np.ndarray, batch: int = 8) -> np.ndarray:
     return np.concatenate([backend(x[i : i + batch]).argmax(1) for i in range(0, len(x), batch)])
 
 
-def compare_int8(fp32: Path, int8: Path, pre: Preprocess, scored: Samples | None,
-                 threads: int) -> dict[str, Any]:  # fmt: skip
+def compare_int8(
+    fp32: Path, int8: Path, pre: Preprocess, scored: Samples | None, threads: int
+) -> dict[str, Any]:
     full, quant = OrtBackend(fp32, threads), OrtBackend(int8, threads)
     one = pre.batch(np.zeros((1, *pre.size, pre.in_channels), np.uint8))
     result: dict[str, Any] = {
@@ -48,25 +49,33 @@ def compare_int8(fp32: Path, int8: Path, pre: Preprocess, scored: Samples | None
     result["speedup"] = result["fp32_ms"] / result["int8_ms"]
     result["slower"] = result["int8_ms"] >= result["fp32_ms"]
     if scored is None or not scored.real:
-        result.update(scored_on=None, mDice_fp32=None, mDice_int8=None, mDice_change=None,
-                      loses_too_much=None)  # fmt: skip
+        result.update(
+            scored_on=None, mDice_fp32=None, mDice_int8=None, mDice_change=None, loses_too_much=None
+        )
     else:
         x = pre.batch(scored.images)
         classes = int(full(x[:1]).shape[1])
         a, b = _labels(full, x), _labels(quant, x)
         fp, q = mdice(a, scored.masks, classes), mdice(b, scored.masks, classes)
-        result.update(scored_on=scored.source, mDice_fp32=fp, mDice_int8=q, mDice_change=q - fp,
-                      pixel_agreement=float((a == b).mean()),
-                      loses_too_much=(fp - q) > MAX_LOSS)  # fmt: skip
+        result.update(
+            scored_on=scored.source,
+            mDice_fp32=fp,
+            mDice_int8=q,
+            mDice_change=q - fp,
+            pixel_agreement=float((a == b).mean()),
+            loses_too_much=(fp - q) > MAX_LOSS,
+        )
     result["verdict"] = verdict(result)
     return result
 
 
 def verdict(r: dict[str, Any]) -> str:
     """One plain sentence for the card and the export's output."""
-    speed = (f"int8 is SLOWER than fp32 ({r['int8_ms']:.1f} vs {r['fp32_ms']:.1f} ms)"
-             if r["slower"] else
-             f"int8 is {r['speedup']:.2f}x faster ({r['int8_ms']:.1f} vs {r['fp32_ms']:.1f} ms)")  # fmt: skip
+    speed = (
+        f"int8 is SLOWER than fp32 ({r['int8_ms']:.1f} vs {r['fp32_ms']:.1f} ms)"
+        if r["slower"]
+        else f"int8 is {r['speedup']:.2f}x faster ({r['int8_ms']:.1f} vs {r['fp32_ms']:.1f} ms)"
+    )
     if r.get("mDice_change") is None:
         return f"{speed}; its accuracy was not measured (no labelled images here)"
     change = 100 * r["mDice_change"]

@@ -91,8 +91,10 @@ class Writer:
         if manifest.exists():
             taken.insert(0, manifest)
         if taken:
-            raise ConfigError(f"{taken[0]} already exists ({len(taken)} output(s) would be "
-                              "overwritten): choose another --out")  # fmt: skip
+            raise ConfigError(
+                f"{taken[0]} already exists ({len(taken)} output(s) would be "
+                "overwritten): choose another --out"
+            )
         for path in self.targets("x"):
             path.parent.mkdir(parents=True, exist_ok=True)
 
@@ -122,8 +124,13 @@ def overlay(image: np.ndarray, labels: np.ndarray, alpha: float = 0.3) -> np.nda
 
 def _eroded(mask: np.ndarray) -> np.ndarray:
     padded = np.pad(mask, 1, constant_values=False)
-    return (padded[1:-1, 1:-1] & padded[:-2, 1:-1] & padded[2:, 1:-1]
-            & padded[1:-1, :-2] & padded[1:-1, 2:])  # fmt: skip
+    return (
+        padded[1:-1, 1:-1]
+        & padded[:-2, 1:-1]
+        & padded[2:, 1:-1]
+        & padded[1:-1, :-2]
+        & padded[1:-1, 2:]
+    )
 
 
 def write_manifest(out: Path, rows: list[dict[str, str]]) -> Path:

@@ -83,6 +83,7 @@ def measure(
 def require(parity: Parity, label: str) -> Parity:
     """``parity`` if within the tolerances; else a :class:`ParityError` saying by how much."""
     if not parity.ok:
-        raise ParityError(f"{label}: ONNX export refused, outputs differ from PyTorch: "
-                          f"{parity.describe()}")  # fmt: skip
+        raise ParityError(
+            f"{label}: ONNX export refused, outputs differ from PyTorch: {parity.describe()}"
+        )
     return parity

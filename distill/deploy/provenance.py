@@ -11,10 +11,18 @@ import platform
 import statistics
 from typing import Any
 
-SUMMARY_KEYS = ("mDice", "mIoU", "mASSD", "mHD95", "sensitivity", "specificity",
-                "micro_Dice", "micro_IoU", "n_images")  # fmt: skip
-CLASS_KEYS = ("class", "class_index", "dice", "iou", "assd", "hd95", "sensitivity",
-              "specificity")  # fmt: skip
+SUMMARY_KEYS = (
+    "mDice",
+    "mIoU",
+    "mASSD",
+    "mHD95",
+    "sensitivity",
+    "specificity",
+    "micro_Dice",
+    "micro_IoU",
+    "n_images",
+)
+CLASS_KEYS = ("class", "class_index", "dice", "iou", "assd", "hd95", "sensitivity", "specificity")
 PACKAGES = ("distill", "torch", "onnx", "onnxruntime", "numpy", "pillow", "timm")
 
 
@@ -42,8 +50,13 @@ def component_spec(run: Any, which: str, trained: Any) -> dict[str, Any]:
             value = None
         params[name] = value
     kind = "student" if key == "student" else "teacher"
-    return {"kind": kind, "which": key, "component": comp.name, "params": params,
-            "label": trained.label}  # fmt: skip
+    return {
+        "kind": kind,
+        "which": key,
+        "component": comp.name,
+        "params": params,
+        "label": trained.label,
+    }
 
 
 def test_metrics(test: dict[str, Any], which: str) -> dict[str, Any] | None:
@@ -63,8 +76,11 @@ def test_metrics(test: dict[str, Any], which: str) -> dict[str, Any] | None:
         {k: v for k, v in row.items() if k in CLASS_KEYS or k.removesuffix("_std") in CLASS_KEYS}
         for row in test.get("per_class", [])
     ]
-    return {"summary": {k: v for k, v in summary.items() if k in wanted},
-            "per_class": per_class, "best_epoch": test.get("best_epoch")}  # fmt: skip
+    return {
+        "summary": {k: v for k, v in summary.items() if k in wanted},
+        "per_class": per_class,
+        "best_epoch": test.get("best_epoch"),
+    }
 
 
 def _spread(per_image: list[dict[str, Any]], metric: str) -> float | None:

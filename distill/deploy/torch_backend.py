@@ -71,8 +71,11 @@ def build_from_bundle(bundle: Bundle) -> torch.nn.Module:
 
     spec = bundle.meta["model"]
     pre = bundle.preprocess
-    values = {**spec["params"], "num_classes": len(bundle.class_names),
-              "in_channels": pre.in_channels}  # fmt: skip
+    values = {
+        **spec["params"],
+        "num_classes": len(bundle.class_names),
+        "in_channels": pre.in_channels,
+    }
     net = registry().get(spec["kind"], spec["component"]).build_model(values, pre.size)
     net.load_state_dict(load_weights(bundle.file(WEIGHTS), "model", net))
     return net.eval()

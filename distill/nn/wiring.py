@@ -53,9 +53,12 @@ def chosen_teacher(name: str, teachers: Sequence[ModelSpec], index: int) -> Mode
 
 
 def stride_teacher(
-    name: str, strides: Sequence[int], student: ModelSpec, teachers: Sequence[ModelSpec],
+    name: str,
+    strides: Sequence[int],
+    student: ModelSpec,
+    teachers: Sequence[ModelSpec],
     index: int,
-) -> ModelSpec:  # fmt: skip
+) -> ModelSpec:
     """The teacher (parameter 'teacher') a feature distiller reads, once every stride it
     asks for is checked to exist in both models."""
     teacher = chosen_teacher(name, teachers, index)

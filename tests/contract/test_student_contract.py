@@ -104,8 +104,9 @@ def test_exports_to_onnx_within_parity_at_two_sizes(name, tmp_path):
             torch.manual_seed(0)
             model = component.build_model({"num_classes": 3}, size).eval()
             assert fixed_size(model) is not dynamic
-            export_onnx(model, path, size=size, in_channels=3, label=f"student {name}",
-                        dynamic_size=dynamic)  # fmt: skip
+            export_onnx(
+                model, path, size=size, in_channels=3, label=f"student {name}", dynamic_size=dynamic
+            )
             session = OrtBackend(path, threads=1)
         x = np.random.default_rng(index).normal(size=(2, 3, *size)).astype(np.float32)
         require(measure(TorchBackend(model, "cpu"), session, x, "random images"), name)

@@ -85,9 +85,11 @@ def test_a_plugin_calling_sys_exit_is_reported_and_skipped(site, capsys):
     """SystemExit is a BaseException: before, it escaped the isolation and every command
     ended silently (exit code 3 here) before doing anything."""
     install_fake_distribution(
-        site, "exit-pkg", {"exits-on-import": "exit_on_import", "exits-in-hook": "exit_in_hook"},
+        site,
+        "exit-pkg",
+        {"exits-on-import": "exit_on_import", "exits-in-hook": "exit_in_hook"},
         EXITS,
-    )  # fmt: skip
+    )
     assert run_app(["plugins"]) == 0
     captured = capsys.readouterr()
     assert "plugin 'exits-on-import' failed at import and was skipped: SystemExit: 3" in (

@@ -13,10 +13,25 @@ from distill.cli.app import run_app
 from distill.core.plugins import registry
 
 TINY = [
-    "--student", "unet", "--set", "student.base_width=4", "--distiller", "none",
-    "--size", "32", "32", "--epochs", "1", "--set", "train.batch_size=2",
-    "--set", "train.steps_per_epoch=2", "--set", "runtime.num_threads=1", "--quiet",
-]  # fmt: skip
+    "--student",
+    "unet",
+    "--set",
+    "student.base_width=4",
+    "--distiller",
+    "none",
+    "--size",
+    "32",
+    "32",
+    "--epochs",
+    "1",
+    "--set",
+    "train.batch_size=2",
+    "--set",
+    "train.steps_per_epoch=2",
+    "--set",
+    "runtime.num_threads=1",
+    "--quiet",
+]
 
 
 @pytest.mark.parametrize(

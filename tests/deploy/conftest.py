@@ -12,10 +12,27 @@ from tests.engine.tiny_run import NO_TEACHER, cli
 ISIC = Path("/work/shared/data/isic2017-cc0")
 ISIC_IMAGES = ISIC / "ISIC-2017_Training_Data"
 ISIC_MASKS = ISIC / "ISIC-2017_Training_Part1_GroundTruth"
-REAL_RUN = ["--student", "mpdnet", "--dataset", "isic2017-cc0", "--data-root", str(ISIC),
-            "--size", "32", "32", "--epochs", "1", "--distiller", "none",
-            "--set", "train.steps_per_epoch=3", "--set", "train.batch_size=4",
-            "--set", "runtime.num_threads=1"]  # fmt: skip
+REAL_RUN = [
+    "--student",
+    "mpdnet",
+    "--dataset",
+    "isic2017-cc0",
+    "--data-root",
+    str(ISIC),
+    "--size",
+    "32",
+    "32",
+    "--epochs",
+    "1",
+    "--distiller",
+    "none",
+    "--set",
+    "train.steps_per_epoch=3",
+    "--set",
+    "train.batch_size=4",
+    "--set",
+    "runtime.num_threads=1",
+]
 
 
 @pytest.fixture(scope="session")

@@ -20,9 +20,13 @@ def test_bundle_holds_its_files_and_facts(bundle, synthetic_run):
     meta = json.loads((bundle / files.MANIFEST).read_text())
     assert sorted(meta["files"]) == sorted([files.CARD, files.WEIGHTS, files.ONNX_INT8, files.ONNX])
     assert meta["format_version"] == files.FORMAT_VERSION
-    assert meta["model"] == {"kind": "student", "which": "student", "component": "unet",
-                             "params": {"base_width": 4, "up_mode": "transpose"},
-                             "label": "student unet"}  # fmt: skip
+    assert meta["model"] == {
+        "kind": "student",
+        "which": "student",
+        "component": "unet",
+        "params": {"base_width": 4, "up_mode": "transpose"},
+        "label": "student unet",
+    }
     assert meta["classes"]["names"] == ["background", "lesion"]
     assert meta["input"]["size"] == [64, 64] and meta["input"]["resize"] == "stretch"
     run = json.loads((synthetic_run / "run.json").read_text())
@@ -67,8 +71,14 @@ class FourierNet(torch.nn.Module):
 
 def test_unexportable_operator_is_named(tmp_path):
     with pytest.raises(ExportError, match=r"student fourier: .*operator 'aten::fft_fft2'"):
-        export_onnx(FourierNet(), tmp_path / "m.onnx", size=(8, 8), in_channels=3,
-                    label="student fourier", dynamic_size=True)  # fmt: skip
+        export_onnx(
+            FourierNet(),
+            tmp_path / "m.onnx",
+            size=(8, 8),
+            in_channels=3,
+            label="student fourier",
+            dynamic_size=True,
+        )
 
 
 def test_bad_quantize_value_is_refused(synthetic_run, tmp_path):

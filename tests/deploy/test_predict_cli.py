@@ -17,8 +17,11 @@ from tests.engine.tiny_run import cli
 
 def imported(importtime_log: str) -> set[str]:
     """Top-level module names from ``python -X importtime`` output."""
-    return {line.rsplit("|", 1)[-1].strip().split(".")[0]
-            for line in importtime_log.splitlines() if line.startswith("import time:")}  # fmt: skip
+    return {
+        line.rsplit("|", 1)[-1].strip().split(".")[0]
+        for line in importtime_log.splitlines()
+        if line.startswith("import time:")
+    }
 
 
 def _inputs(tmp_path, isic_files):
@@ -37,11 +40,30 @@ def test_onnxruntime_predict_imports_no_torch(isic_bundle, isic_files, tmp_path)
     (tmp_path / "y" / "broken.png").write_bytes(b"not a png")
     out = tmp_path / "preds"
     env = {**os.environ, "DISTILL_QUIET": "1"}
-    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "distill", "predict",
-                           str(isic_bundle),
-                           *map(str, inputs), "--out", str(out), "--runtime", "onnxruntime",
-                           "--skip-bad", "--tta", "flip", "--probabilities"],
-                          capture_output=True, text=True, env=env, timeout=300)  # fmt: skip
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-m",
+            "distill",
+            "predict",
+            str(isic_bundle),
+            *map(str, inputs),
+            "--out",
+            str(out),
+            "--runtime",
+            "onnxruntime",
+            "--skip-bad",
+            "--tta",
+            "flip",
+            "--probabilities",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     modules = imported(done.stderr)
     assert "onnxruntime" in modules and "torch" not in modules

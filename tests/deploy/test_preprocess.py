@@ -18,8 +18,12 @@ PRE = Preprocess((32, 48), (0.5, 0.4, 0.3), (0.2, 0.25, 0.3))
 def test_resize_back_matches_pytorch_bilinear(target):
     probs = softmax(np.random.default_rng(0).normal(size=(1, 3, 32, 48)).astype(np.float32))[0]
     ours = resize_probabilities(probs, target)
-    ref = F.interpolate(torch.from_numpy(probs)[None], size=(target[1], target[0]),
-                        mode="bilinear", align_corners=False)[0].numpy()  # fmt: skip
+    ref = F.interpolate(
+        torch.from_numpy(probs)[None],
+        size=(target[1], target[0]),
+        mode="bilinear",
+        align_corners=False,
+    )[0].numpy()
     assert ours.shape == (3, target[1], target[0])
     np.testing.assert_allclose(ours, ref, atol=1e-5)  # float32 source coordinates in torch
     np.testing.assert_allclose(ours.sum(0), 1.0, atol=1e-5)

@@ -54,9 +54,15 @@ def test_dist_matches_loop_reference(temperature, form):
     """'authors' pools the batch's pixels for the intra term, as their segmentation code does
     (logits reshaped to (B*H*W, K)); the default correlates per image."""
     dist = distill.create(
-        "distiller", "dist", STUDENT, [TEACHER], temperature=temperature, beta=2.0, gamma=0.5,
+        "distiller",
+        "dist",
+        STUDENT,
+        [TEACHER],
+        temperature=temperature,
+        beta=2.0,
+        gamma=0.5,
         form=form,
-    )  # fmt: skip
+    )
     s, t = random_output(STUDENT, seed=1), random_output(TEACHER, seed=2)
     terms = dist(s, [t], random_target())
     inter, intra = loop_dist(s.logits, t.logits, temperature, pooled=form == "authors")

@@ -19,8 +19,19 @@ from distill.core.interfaces import ModelSpec, SegOutput, SplitArrays
 from distill.core.plugins import registry
 from distill.core.run import Run
 
-KD = [*TINY, "--teacher", "unet", "--set", "teacher.base_width=4", "--teacher-epochs", "1",
-      "--distiller", "kd", "--set", "data.labeled_fraction=0.25"]  # fmt: skip
+KD = [
+    *TINY,
+    "--teacher",
+    "unet",
+    "--set",
+    "teacher.base_width=4",
+    "--teacher-epochs",
+    "1",
+    "--distiller",
+    "kd",
+    "--set",
+    "data.labeled_fraction=0.25",
+]
 
 
 def masks_with(classes: list[tuple[int, ...]]) -> SplitArrays:
@@ -28,8 +39,9 @@ def masks_with(classes: list[tuple[int, ...]]) -> SplitArrays:
     for i, present in enumerate(classes):
         for c in present:
             masks[i, c, :] = c
-    return SplitArrays(np.zeros((len(classes), 8, 8, 3), np.uint8), masks,
-                       [f"img{i}" for i in range(len(classes))])  # fmt: skip
+    return SplitArrays(
+        np.zeros((len(classes), 8, 8, 3), np.uint8), masks, [f"img{i}" for i in range(len(classes))]
+    )
 
 
 def test_the_labelled_subset_is_seeded_and_stratified_by_class_presence():
@@ -81,8 +93,19 @@ def test_a_run_with_a_quarter_of_the_labels_trains_the_teacher_on_them_only(tmp_
     student = [r for r in run.rows() if r["stage"] == "student"]
     assert all("loss/unlabeled/kd/kd" in r for r in student)
     teacher_key = run.teacher_record(0)["key"]
-    assert cli("run", *KD[:-1], "data.labeled_fraction=0.5", "--out", tmp_path, "--name",
-               "half", "--quiet") == 0  # fmt: skip
+    assert (
+        cli(
+            "run",
+            *KD[:-1],
+            "data.labeled_fraction=0.5",
+            "--out",
+            tmp_path,
+            "--name",
+            "half",
+            "--quiet",
+        )
+        == 0
+    )
     assert Run.open(tmp_path / "half").teacher_record(0)["key"] != teacher_key
 
 
@@ -92,8 +115,12 @@ def test_a_folder_of_images_adds_unlabelled_images(tmp_path):
     rng = np.random.default_rng(0)
     for i in range(5):
         Image.fromarray(rng.integers(0, 255, (40, 50, 3), np.uint8)).save(folder / f"{i}.png")
-    args = [*KD[:-1], "data.labeled_fraction=1", "--set",
-            f"data.unlabeled={{name: images, data_root: {tmp_path / 'extra'}}}"]  # fmt: skip
+    args = [
+        *KD[:-1],
+        "data.labeled_fraction=1",
+        "--set",
+        f"data.unlabeled={{name: images, data_root: {tmp_path / 'extra'}}}",
+    ]
     assert cli("run", *args, "--out", tmp_path, "--name", "extra", "--quiet") == 0
     assert Run.open(tmp_path / "extra").data["unlabelled_images"] == 5
 

@@ -23,11 +23,31 @@ from mlflow import MlflowClient  # noqa: E402
 
 pytestmark = pytest.mark.xdist_group("mlflow-server")  # one worker starts the servers
 
-TINY = ["--student", "unet", "--set", "student.base_width=4", "--distiller", "none",
-        "--size", "32", "32", "--epochs", "2", "--set", "data.dataset.train_count=8",
-        "--set", "data.dataset.val_count=2", "--set", "data.dataset.test_count=2",
-        "--set", "train.batch_size=4", "--set", "runtime.num_threads=1",
-        "--set", "eval.overlays=2"]  # fmt: skip
+TINY = [
+    "--student",
+    "unet",
+    "--set",
+    "student.base_width=4",
+    "--distiller",
+    "none",
+    "--size",
+    "32",
+    "32",
+    "--epochs",
+    "2",
+    "--set",
+    "data.dataset.train_count=8",
+    "--set",
+    "data.dataset.val_count=2",
+    "--set",
+    "data.dataset.test_count=2",
+    "--set",
+    "train.batch_size=4",
+    "--set",
+    "runtime.num_threads=1",
+    "--set",
+    "eval.overlays=2",
+]
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +97,22 @@ def by_name(client: MlflowClient, name: str):
 
 def test_a_run_is_mirrored_to_the_server(server, tmp_path):
     url = f"train.loggers.mlflow.tracking_uri={server.url}"
-    assert cli("run", *TINY, "--out", tmp_path, "--name", "served", "--log-to", "mlflow",
-               "--set", url, "--quiet") == 0  # fmt: skip
+    assert (
+        cli(
+            "run",
+            *TINY,
+            "--out",
+            tmp_path,
+            "--name",
+            "served",
+            "--log-to",
+            "mlflow",
+            "--set",
+            url,
+            "--quiet",
+        )
+        == 0
+    )
     folder = tmp_path / "served"
     client = MlflowClient(server.url)
     run = by_name(client, "served")
@@ -103,8 +137,23 @@ def test_a_sweep_is_a_parent_run_with_a_child_per_trial(server, tmp_path, monkey
     space = tmp_path / "space.yaml"
     space.write_text("train.lr: {float: [0.001, 0.01], log: true}\n")
     out = tmp_path / "tiny-sweep"
-    assert cli("sweep", *TINY, "--space", space, "--trials", "2", "--pruner", "none",
-               "--out", out, "--log-to", "mlflow") == 0  # fmt: skip
+    assert (
+        cli(
+            "sweep",
+            *TINY,
+            "--space",
+            space,
+            "--trials",
+            "2",
+            "--pruner",
+            "none",
+            "--out",
+            out,
+            "--log-to",
+            "mlflow",
+        )
+        == 0
+    )
     study = optuna.load_study(study_name="tiny-sweep", storage=f"sqlite:///{out / 'study.db'}")
     client = MlflowClient(server.url)
     parent = by_name(client, "tiny-sweep")
@@ -130,10 +179,15 @@ def test_a_sweep_is_a_parent_run_with_a_child_per_trial(server, tmp_path, monkey
 def test_a_server_stopped_mid_run_costs_one_warning_and_nothing_else(doomed, tmp_path, capfd):
     server = doomed
     cfg = config_from_options(
-        student="unet", distiller=["none"], size=(32, 32), epochs=2, out=tmp_path,
-        name="orphaned", log_to=["mlflow"],
+        student="unet",
+        distiller=["none"],
+        size=(32, 32),
+        epochs=2,
+        out=tmp_path,
+        name="orphaned",
+        log_to=["mlflow"],
         set_=[*_sets(TINY), f"train.loggers.mlflow.tracking_uri={server.url}"],
-    )  # fmt: skip
+    )
     client = MlflowClient(server.url)
 
     def stop_after_first_epoch(epoch: int, score: float) -> None:
@@ -154,8 +208,9 @@ def test_a_server_stopped_mid_run_costs_one_warning_and_nothing_else(doomed, tmp
     assert "tracking failures" in (folder / "report.md").read_text()
     assert Run.open(folder).record()["tracking_failures"]
     stored = MlflowClient(f"sqlite:///{server.db}")  # what the server kept before it died
-    history = stored.get_metric_history(by_name(stored, "orphaned").info.run_id,
-                                        "student/val/mDice")  # fmt: skip
+    history = stored.get_metric_history(
+        by_name(stored, "orphaned").info.run_id, "student/val/mDice"
+    )
     assert [m.step for m in history] == [1]
     assert took < 120
 

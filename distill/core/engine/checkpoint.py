@@ -20,8 +20,9 @@ def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
     one (a SIGKILL mid-write loses nothing)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".part{path.suffix}",
-                               dir=path.parent)  # fmt: skip
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.stem}.", suffix=f".part{path.suffix}", dir=path.parent
+    )
     os.close(fd)
     try:
         write(Path(tmp))
@@ -86,9 +87,13 @@ def load_weights(path: Path, key: str, model: torch.nn.Module) -> dict[str, torc
     if missing or unexpected or shapes:
         parts = [
             f"{label} {', '.join(names[:3])}{', ...' if len(names) > 3 else ''}"
-            for label, names in (("missing", missing), ("unexpected", unexpected),
-                                 ("wrong shape", sorted(shapes))) if names
-        ]  # fmt: skip
+            for label, names in (
+                ("missing", missing),
+                ("unexpected", unexpected),
+                ("wrong shape", sorted(shapes)),
+            )
+            if names
+        ]
         raise DistillError(
             f"checkpoint '{path}' does not fit the model ({'; '.join(parts)}): was it written "
             "for another component or other parameters?"

@@ -92,7 +92,7 @@ def build_models(cfg: RunConfig, reg: Registry, dataset: Dataset, runtime: Runti
             (
                 d.name,
                 reg.get("distiller", d.name).build(d.params, student.spec(cfg.student.name), specs),
-            )  # fmt: skip
+            )
             for d in cfg.distillers
         ]
     suite = DistillerSuite(members, warmup_epochs=cfg.train.distill_warmup_epochs)
@@ -143,8 +143,11 @@ def run_experiment(
         raise ValueError("run_experiment needs a config or a run folder to resume")
     runtime = Runtime(cfg.runtime)
     dataset = build_dataset(cfg, reg)
-    injected = {"num_classes": dataset.num_classes, "in_channels": dataset.in_channels,
-                "img_size": list(cfg.data.size)}  # fmt: skip
+    injected = {
+        "num_classes": dataset.num_classes,
+        "in_channels": dataset.in_channels,
+        "img_size": list(cfg.data.size),
+    }
     cfg = resolve(cfg, reg, injected)
     main = runtime.dist.main  # under torchrun only rank 0 writes files and shows progress
     path = Path(cfg.out) / cfg.run_name()
@@ -153,8 +156,18 @@ def run_experiment(
     run.mirrors = [*mirrors, trackers] if main else []
     with stop_requests() as stop, TrainingProgress(quiet=quiet, silent=silent or not main) as bar:
         try:
-            result = _train_and_test(cfg, reg, dataset, runtime, run, bar, stop,
-                                     resume is not None, retrain_teacher, on_epoch)  # fmt: skip
+            result = _train_and_test(
+                cfg,
+                reg,
+                dataset,
+                runtime,
+                run,
+                bar,
+                stop,
+                resume is not None,
+                retrain_teacher,
+                on_epoch,
+            )
         except Interrupted:
             _end(run, main, "interrupted")
             raise
@@ -199,12 +212,18 @@ def _train_and_test(
     if pool is not None:
         arrays["unlabelled"] = pool
     splits = {
-        name: DeviceSplit(part, dataset, runtime.device,
-                          on_device=cfg.data.on_device if name in TRAINING else False)
+        name: DeviceSplit(
+            part,
+            dataset,
+            runtime.device,
+            on_device=cfg.data.on_device if name in TRAINING else False,
+        )
         for name, part in arrays.items()
-    }  # fmt: skip
-    progress.note(" ".join(f"{k}={len(v)}" for k, v in splits.items())
-                  + f" images at {size[0]}x{size[1]}, {dataset.num_classes} classes")  # fmt: skip
+    }
+    progress.note(
+        " ".join(f"{k}={len(v)}" for k, v in splits.items())
+        + f" images at {size[0]}x{size[1]}, {dataset.num_classes} classes"
+    )
     fingerprint = data_fingerprint([arrays[name] for name in SPLITS])
     if runtime.dist.main:
         counts = {f"{name}_images": len(part) for name, part in arrays.items()}
@@ -220,10 +239,19 @@ def _train_and_test(
     test = test_model(models.student, splits["test"], runtime, cfg, dataset)
     if runtime.dist.main:
         export_student(models.student, run)
-        write_run_report(run, cfg, dataset, splits["test"], test, teacher_tests,
-                         best_epoch=int(best["epoch"]) + 1)  # fmt: skip
-    progress.note(f"[green]done[/]: test mDice {test.summary['mDice']:.4f}  "
-                  f"mIoU {test.summary['mIoU']:.4f}  report {run.path / Run.REPORT}")  # fmt: skip
+        write_run_report(
+            run,
+            cfg,
+            dataset,
+            splits["test"],
+            test,
+            teacher_tests,
+            best_epoch=int(best["epoch"]) + 1,
+        )
+    progress.note(
+        f"[green]done[/]: test mDice {test.summary['mDice']:.4f}  "
+        f"mIoU {test.summary['mIoU']:.4f}  report {run.path / Run.REPORT}"
+    )
     return RunResult(run.path, test.summary, result.best_score, teacher_tests)
 
 
@@ -242,11 +270,17 @@ def start_record(
     cost = {}
     with seeded(cfg.seed, "cost"):
         named = [("student", cfg.student.name, models.student)]
-        named += [(f"teacher{i}", c.name, m)
-                  for i, (c, m) in enumerate(zip(cfg.teachers, models.teachers, strict=False))]  # fmt: skip
+        named += [
+            (f"teacher{i}", c.name, m)
+            for i, (c, m) in enumerate(zip(cfg.teachers, models.teachers, strict=False))
+        ]
         for key, name, model in named:
-            cost[key] = {"name": name, "params": count_parameters(model),
-                         "gmacs": count_macs(model, tuple(size)) / 1e9, "size": size}  # fmt: skip
+            cost[key] = {
+                "name": name,
+                "params": count_parameters(model),
+                "gmacs": count_macs(model, tuple(size)) / 1e9,
+                "size": size,
+            }
     data = {
         "dataset": cfg.data.dataset.name,
         "num_classes": dataset.num_classes,
@@ -303,7 +337,7 @@ def train_student(
             cfg.data.augment,
             cfg.seed,
             cfg.train.steps_per_epoch,
-        ),  # fmt: skip
+        ),
         val=ctx.splits["val"],
         files=ctx.run.files("student"),
         dropout=ModuleStream(cfg.seed, "dropout", runtime.device),
@@ -313,8 +347,16 @@ def train_student(
         unlabelled=unlabelled_batches(cfg, suite, ctx),
     )
     main = runtime.dist.main
-    return fit(stage, runtime, ctx.progress, ctx.run.log, ctx.stop, resume=resume,
-               truncate_log=ctx.run.truncate if main else None, on_epoch=on_epoch)  # fmt: skip
+    return fit(
+        stage,
+        runtime,
+        ctx.progress,
+        ctx.run.log,
+        ctx.stop,
+        resume=resume,
+        truncate_log=ctx.run.truncate if main else None,
+        on_epoch=on_epoch,
+    )
 
 
 def unlabelled_batches(
@@ -327,8 +369,10 @@ def unlabelled_batches(
         return None
     learners = suite.target_free
     if not learners:
-        ctx.progress.note(f"{len(pool)} unlabelled images unused: no distiller learns without "
-                          "masks (add kd, mpd, dual or pseudo)")  # fmt: skip
+        ctx.progress.note(
+            f"{len(pool)} unlabelled images unused: no distiller learns without "
+            "masks (add kd, mpd, dual or pseudo)"
+        )
         return None
     skipped = [n for n in suite.names if n not in learners]
     if skipped:
@@ -355,8 +399,13 @@ def git_commit() -> str | None:
     requirement: an installed wheel has none)."""
     here = Path(__file__).resolve().parent
     try:
-        out = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True,
-                             text=True, timeout=5, check=False)  # fmt: skip
+        out = subprocess.run(
+            ["git", "-C", str(here), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return out.stdout.strip() or None

@@ -127,8 +127,12 @@ class StageLoop:
         from distill.core.engine.schedule import build_optimizer, build_scheduler
 
         self.stage, self.runtime, self.progress, self.log, self.stop = (
-            stage, runtime, progress, log, stop,
-        )  # fmt: skip
+            stage,
+            runtime,
+            progress,
+            log,
+            stop,
+        )
         cfg = stage.cfg
         self.optimizer = build_optimizer(trainable(stage), cfg)
         self.updates_per_epoch = max(1, stage.batches.steps // cfg.accumulate)
@@ -218,8 +222,14 @@ class StageLoop:
             if self.stop.requested:
                 state.running = {k: float(v) for k, v in running.items()}
                 self.save_and_stop(f"epoch {state.epoch + 1} step {step + 1}")
-        row = epoch_row(stage.name, state.epoch, runtime.dist.mean(running), state.count,
-                        self.optimizer, self.progress)  # fmt: skip
+        row = epoch_row(
+            stage.name,
+            state.epoch,
+            runtime.dist.mean(running),
+            state.count,
+            self.optimizer,
+            self.progress,
+        )
         if stage.suite is not None:  # the warm-up factor at the epoch's last batch
             row["distill_ramp"] = round(stage.suite.ramp, 4)
         row["train_s"] = round(time.perf_counter() - started, 3)  # losses read: GPU caught up
@@ -254,8 +264,13 @@ class StageLoop:
         returns whether early stopping ends the stage here."""
         stage, state, cfg = self.stage, self.state, self.stage.cfg
         epoch, started = state.epoch, time.perf_counter()
-        scores = evaluate(stage.model, stage.val, self.runtime, stage.eval.batch_size,
-                          surface=stage.eval.val_distances)  # fmt: skip
+        scores = evaluate(
+            stage.model,
+            stage.val,
+            self.runtime,
+            stage.eval.batch_size,
+            surface=stage.eval.val_distances,
+        )
         row["val_s"] = round(time.perf_counter() - started, 3)
         row.update({f"val/{k}": v for k, v in scores.summary.items()})
         score = scores.summary["mDice"]
@@ -279,8 +294,10 @@ class StageLoop:
             self.save_and_stop(f"the end of epoch {epoch + 1}")
         if on_epoch is not None:
             on_epoch(epoch, score)
-        self.progress.end_epoch(f"epoch {epoch + 1}: loss {row['loss/total']:.4f}  "
-                                f"val mDice {score:.4f}  best {state.best:.4f}")  # fmt: skip
+        self.progress.end_epoch(
+            f"epoch {epoch + 1}: loss {row['loss/total']:.4f}  "
+            f"val mDice {score:.4f}  best {state.best:.4f}"
+        )
         if stopping:
             self.progress.note(f"{stage.name}: early stop after {epoch + 1} epochs")
         return stopping

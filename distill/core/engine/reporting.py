@@ -43,8 +43,15 @@ def write_run_report(
             dataset.num_classes,
             per_row=max(1, cfg.eval.overlays // 2),
         )
-    write_report(run.path / Run.REPORT, to_yaml(cfg), payload["summary"], payload["per_class"],
-                 curves, overlays, report_facts(run, cfg, teacher_tests, best_epoch))  # fmt: skip
+    write_report(
+        run.path / Run.REPORT,
+        to_yaml(cfg),
+        payload["summary"],
+        payload["per_class"],
+        curves,
+        overlays,
+        report_facts(run, cfg, teacher_tests, best_epoch),
+    )
 
 
 def report_facts(

@@ -56,8 +56,10 @@ def unlabelled_pool(parts: list[SplitArrays], in_channels: int) -> SplitArrays |
         return None
     for part in parts:
         if part.images.shape[-1] != in_channels:
-            raise ConfigError(f"data.unlabeled: images have {part.images.shape[-1]} channels, "
-                              f"the labelled data {in_channels}")  # fmt: skip
+            raise ConfigError(
+                f"data.unlabeled: images have {part.images.shape[-1]} channels, "
+                f"the labelled data {in_channels}"
+            )
     images = np.concatenate([np.asarray(p.images) for p in parts])
     ids = [f"unlabelled:{i}" for p in parts for i in p.ids]
     return SplitArrays(images, np.zeros(images.shape[:3], np.uint8), ids)

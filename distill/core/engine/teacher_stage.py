@@ -85,8 +85,13 @@ def reuse_stored(plan: TeacherPlan, ctx: StageContext) -> bool:
             f"({reason}); training it again[/]"
         )
         return False
-    record(plan, ctx, f"reusing trained teacher {stored.name} (--retrain-teacher to train "
-           "again)", source=str(stored), key=plan.key)  # fmt: skip
+    record(
+        plan,
+        ctx,
+        f"reusing trained teacher {stored.name} (--retrain-teacher to train again)",
+        source=str(stored),
+        key=plan.key,
+    )
     return True
 
 
@@ -99,22 +104,34 @@ def train(plan: TeacherPlan, ctx: StageContext) -> None:
         cfg=tcfg,
         batches=TrainBatches(
             ctx.splits["train"], tcfg.batch_size, cfg.data.augment, seed, tcfg.steps_per_epoch
-        ),  # fmt: skip
+        ),
         val=ctx.splits["val"],
         files=ctx.run.files(f"teacher{plan.index}"),
         dropout=ModuleStream(seed, "dropout", ctx.runtime.device),
         eval=cfg.eval,
     )
     main = ctx.runtime.dist.main
-    result = fit(stage, ctx.runtime, ctx.progress, ctx.run.log, ctx.stop, resume=plan.resume,
-                 truncate_log=ctx.run.truncate if main else None)  # fmt: skip
+    result = fit(
+        stage,
+        ctx.runtime,
+        ctx.progress,
+        ctx.run.log,
+        ctx.stop,
+        resume=plan.resume,
+        truncate_log=ctx.run.truncate if main else None,
+    )
     ctx.runtime.dist.barrier()  # rank 0 has written the best checkpoint
     best = load_checkpoint(stage.files.best, ctx.runtime.device)
     plan.model.load_state_dict(best["model"])
     if main:
         path = store_teacher(plan.key, plan.model.state_dict(), result.best_score)
-        ctx.run.record_teacher(plan.index, name=plan.comp.name, source=str(path), key=plan.key,
-                               val_mDice=result.best_score)  # fmt: skip
+        ctx.run.record_teacher(
+            plan.index,
+            name=plan.comp.name,
+            source=str(path),
+            key=plan.key,
+            val_mDice=result.best_score,
+        )
 
 
 def record(plan: TeacherPlan, ctx: StageContext, note: str, **facts: object) -> None:

@@ -21,11 +21,12 @@ class PairedResult:
     images: int  # images scored by both
 
 
-def image_scores(per_image: Iterable[Mapping[str, Any]], metric: str = "mDice",
-                 ) -> dict[str, float]:  # fmt: skip
+def image_scores(
+    per_image: Iterable[Mapping[str, Any]],
+    metric: str = "mDice",
+) -> dict[str, float]:
     """One run's ``per_image`` rows (test_metrics.json) as image id -> ``metric``."""
-    return {row["image_id"]: float(row[metric]) for row in per_image
-            if row.get(metric) is not None}  # fmt: skip
+    return {row["image_id"]: float(row[metric]) for row in per_image if row.get(metric) is not None}
 
 
 def seed_mean(runs: Iterable[Mapping[str, float]]) -> dict[str, float]:
@@ -37,8 +38,10 @@ def seed_mean(runs: Iterable[Mapping[str, float]]) -> dict[str, float]:
     return {image: statistics.fmean(values) for image, values in scores.items()}
 
 
-def wilcoxon_paired(method: Mapping[str, float], reference: Mapping[str, float],
-                    ) -> PairedResult | None:  # fmt: skip
+def wilcoxon_paired(
+    method: Mapping[str, float],
+    reference: Mapping[str, float],
+) -> PairedResult | None:
     """The images both scored, tested; None when they share none (other test sets)."""
     from scipy.stats import wilcoxon
 

@@ -64,8 +64,10 @@ def read_runs(folders: Iterable[Path]) -> tuple[list[FinishedRun], list[str]]:
         run = Run.open(folder)  # names a folder that is not a run
         test = run.test
         if test is None:
-            skipped.append(f"{folder}: no {Run.TEST} ({run.status}; `distill run --resume "
-                           f"{folder}` completes it)")  # fmt: skip
+            skipped.append(
+                f"{folder}: no {Run.TEST} ({run.status}; `distill run --resume "
+                f"{folder}` completes it)"
+            )
             continue
         runs.append(FinishedRun(folder, run.config, test, run.cost))
     return runs, skipped
@@ -93,8 +95,9 @@ def group_methods(runs: Sequence[FinishedRun]) -> dict[str, dict[str, list[Finis
     same method with other settings is told apart by the settings that differ."""
     found: dict[str, dict[str, list[FinishedRun]]] = {}
     for run in runs:
-        key = json.dumps(run.cfg.model_dump(mode="json", exclude=set(NOT_THE_METHOD)),
-                         sort_keys=True)  # fmt: skip
+        key = json.dumps(
+            run.cfg.model_dump(mode="json", exclude=set(NOT_THE_METHOD)), sort_keys=True
+        )
         found.setdefault(run.cfg.data.dataset.name, {}).setdefault(key, []).append(run)
     grouped = {}
     for dataset, groups in found.items():
@@ -103,8 +106,11 @@ def group_methods(runs: Sequence[FinishedRun]) -> dict[str, dict[str, list[Finis
         named = {}
         for label, setting, group in zip(labels, settings, groups.values(), strict=True):
             same = [other for other, name in zip(settings, labels, strict=True) if name == label]
-            named[f"{label} ({differences(setting, same, group[0].path.name)})" if len(same) > 1
-                  else label] = group  # fmt: skip
+            named[
+                f"{label} ({differences(setting, same, group[0].path.name)})"
+                if len(same) > 1
+                else label
+            ] = group
         grouped[dataset] = named
     return grouped
 
@@ -119,19 +125,21 @@ def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def differences(setting: dict[str, Any], alike: list[dict[str, Any]], fallback: str,
-                most: int = 3) -> str:  # fmt: skip
+def differences(
+    setting: dict[str, Any], alike: list[dict[str, Any]], fallback: str, most: int = 3
+) -> str:
     """What sets this method apart from the others of its label, as PATH=VALUE (at most
     ``most``; beyond that ``fallback``, its first run's folder name, says more)."""
-    paths = [path for path in setting
-             if any(other.get(path) != setting[path] for other in alike)]  # fmt: skip
+    paths = [path for path in setting if any(other.get(path) != setting[path] for other in alike)]
     if not paths or len(paths) > most:
         return fallback
     return ", ".join(f"{path}={json.dumps(setting[path])}" for path in paths)
 
 
-def compare_rows(runs: Sequence[FinishedRun], reference: str | None = None,
-                 ) -> dict[str, list[dict[str, Any]]]:  # fmt: skip
+def compare_rows(
+    runs: Sequence[FinishedRun],
+    reference: str | None = None,
+) -> dict[str, list[dict[str, Any]]]:
     """Per dataset: its teachers' rows, then one row per method, in the order first given.
     With a ``reference`` method, each other method's row also holds its mDice gain over it
     (points) and the paired Wilcoxon p-value over the test images."""
@@ -168,9 +176,14 @@ def teacher_rows(groups: dict[str, list[FinishedRun]]) -> list[dict[str, Any]]:
     for run in (run for group in groups.values() for run in group):
         tested = run.test.get("teachers", [])
         for i, (comp, result) in enumerate(zip(run.cfg.teachers, tested, strict=False)):
-            teacher = json.dumps([comp.model_dump(mode="json"), run.cfg.data.size,
-                                  run.cfg.teacher_train.model_dump(mode="json"),
-                                  run.cfg.data.dataset.model_dump(mode="json")])  # fmt: skip
+            teacher = json.dumps(
+                [
+                    comp.model_dump(mode="json"),
+                    run.cfg.data.size,
+                    run.cfg.teacher_train.model_dump(mode="json"),
+                    run.cfg.data.dataset.model_dump(mode="json"),
+                ]
+            )
             teachers.setdefault(teacher, {})[run.cfg.seed] = result
             if teacher not in counted:
                 comp_json = comp.model_dump(mode="json")
@@ -184,8 +197,9 @@ def teacher_rows(groups: dict[str, list[FinishedRun]]) -> list[dict[str, Any]]:
     return rows
 
 
-def add_paired_tests(rows: list[dict[str, Any]], groups: dict[str, list[FinishedRun]],
-                     reference: str) -> None:  # fmt: skip
+def add_paired_tests(
+    rows: list[dict[str, Any]], groups: dict[str, list[FinishedRun]], reference: str
+) -> None:
     from distill.core.metrics.paired import format_p, image_scores, seed_mean, wilcoxon_paired
 
     def scores(label: str) -> dict[str, float]:
@@ -197,16 +211,23 @@ def add_paired_tests(rows: list[dict[str, Any]], groups: dict[str, list[Finished
             continue
         result = wilcoxon_paired(scores(row["method"]), base)
         if result is not None:
-            row.update(delta_mDice=100 * result.delta, p_mDice=result.p,
-                       p_text=format_p(result.p), paired_images=result.images)  # fmt: skip
+            row.update(
+                delta_mDice=100 * result.delta,
+                p_mDice=result.p,
+                p_text=format_p(result.p),
+                paired_images=result.images,
+            )
 
 
 def columns_for(reference: str | None) -> list[tuple]:
     """The paper's columns, and with a reference the gain over it and its p-value."""
     if reference is None:
         return PAPER_COLUMNS
-    return [*PAPER_COLUMNS, ("delta_mDice", f"ΔmDice vs {reference}", 2),
-            ("p_text", "p (Wilcoxon)")]  # fmt: skip
+    return [
+        *PAPER_COLUMNS,
+        ("delta_mDice", f"ΔmDice vs {reference}", 2),
+        ("p_text", "p (Wilcoxon)"),
+    ]
 
 
 def is_teacher(row: dict[str, Any]) -> bool:
@@ -225,17 +246,30 @@ def latex_tables(tables: dict[str, list[dict[str, Any]]], reference: str | None 
     """One booktabs table per dataset: teachers ruled off, the best student in bold."""
     from distill.core.report.latex import latex_file, latex_table
 
-    caption = ("test split: mean ± std over seeds; mASSD in pixels; GMACs at the training "
-               "size, batch 1. Bold: the best student.")  # fmt: skip
+    caption = (
+        "test split: mean ± std over seeds; mASSD in pixels; GMACs at the training "
+        "size, batch 1. Bold: the best student."
+    )
     if reference:
-        caption += (f" ΔmDice: points over {reference}; p: two-sided Wilcoxon signed-rank "
-                    "test over the test images' mDice, each averaged over seeds.")  # fmt: skip
-    return latex_file("distill compare", (
-        latex_table(rows, columns_for(reference), label=f"tab:{dataset}",
-                    caption=f"{dataset}, {caption}", best=BEST,
-                    ranked=lambda row: not is_teacher(row), group=is_teacher)
-        for dataset, rows in tables.items()
-    ))  # fmt: skip
+        caption += (
+            f" ΔmDice: points over {reference}; p: two-sided Wilcoxon signed-rank "
+            "test over the test images' mDice, each averaged over seeds."
+        )
+    return latex_file(
+        "distill compare",
+        (
+            latex_table(
+                rows,
+                columns_for(reference),
+                label=f"tab:{dataset}",
+                caption=f"{dataset}, {caption}",
+                best=BEST,
+                ranked=lambda row: not is_teacher(row),
+                group=is_teacher,
+            )
+            for dataset, rows in tables.items()
+        ),
+    )
 
 
 def plot_dice_vs_gmacs(tables: dict[str, list[dict[str, Any]]], path: Path) -> None:
@@ -252,8 +286,10 @@ def plot_dice_vs_gmacs(tables: dict[str, list[dict[str, Any]]], path: Path) -> N
         return "#999999" if is_teacher(row) else "#2a7fff"
 
     fig, axes = plt.subplots(1, len(tables), figsize=(7 * len(tables), 5), squeeze=False)
-    labels = [dice_vs_gmacs(ax, rows, f"{dataset}: teachers grey", colour)
-              for ax, (dataset, rows) in zip(axes[0], tables.items(), strict=True)]  # fmt: skip
+    labels = [
+        dice_vs_gmacs(ax, rows, f"{dataset}: teachers grey", colour)
+        for ax, (dataset, rows) in zip(axes[0], tables.items(), strict=True)
+    ]
     fig.tight_layout()
     fig.canvas.draw()  # final layout, so label boxes are where they will be drawn
     for ax, points in zip(axes[0], labels, strict=True):

@@ -87,8 +87,12 @@ def latex_file(source: str, tables: Iterable[str]) -> str:
     return f"% {source}\n% needs \\usepackage{{booktabs}}\n\n" + "\n".join(tables)
 
 
-def _best_values(rows: Sequence[Row], specs: list[ColumnSpec], best: Mapping[str, Better],
-                 ranked: Callable[[Row], bool]) -> dict[str, float]:  # fmt: skip
+def _best_values(
+    rows: Sequence[Row],
+    specs: list[ColumnSpec],
+    best: Mapping[str, Better],
+    ranked: Callable[[Row], bool],
+) -> dict[str, float]:
     """Per column, the best value rounded as printed: what is bold is what the reader sees
     to be best, so two cells that print alike are both bold."""
     decimals = {key: places for key, _, places in specs}
@@ -99,8 +103,11 @@ def _best_values(rows: Sequence[Row], specs: list[ColumnSpec], best: Mapping[str
     for key, direction in best.items():
         if direction not in ("max", "min"):
             raise ValueError(f"best[{key!r}] must be 'max' or 'min', not {direction!r}")
-        values = [round(row[key], decimals[key]) for row in rows
-                  if ranked(row) and is_number(row.get(key))]  # fmt: skip
+        values = [
+            round(row[key], decimals[key])
+            for row in rows
+            if ranked(row) and is_number(row.get(key))
+        ]
         if values:
             winners[key] = max(values) if direction == "max" else min(values)
     return winners

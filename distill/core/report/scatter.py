@@ -47,13 +47,20 @@ def place_labels(ax: Any, fig: Any, points: list[tuple[str, float, float, bool]]
         taken.append(best[2])
 
 
-def dice_vs_gmacs(ax: Any, rows: Sequence[Row], title: str,
-                  colour: Callable[[Row], str]) -> list[tuple[str, float, float, bool]]:  # fmt: skip
+def dice_vs_gmacs(
+    ax: Any, rows: Sequence[Row], title: str, colour: Callable[[Row], str]
+) -> list[tuple[str, float, float, bool]]:
     """One point per row, the seeds' spread as an error bar, GMACs on a log axis; returns the
     labels for ``place_labels`` (mpdnet+dual in bold), to be placed after the final layout."""
     for row in rows:
-        ax.errorbar(row["gmacs"], row["mDice"], yerr=row.get("mDice_std", 0.0), fmt="o",
-                    color=colour(row), capsize=3)  # fmt: skip
+        ax.errorbar(
+            row["gmacs"],
+            row["mDice"],
+            yerr=row.get("mDice_std", 0.0),
+            fmt="o",
+            color=colour(row),
+            capsize=3,
+        )
     ax.set_xscale("log")
     ax.margins(x=0.2, y=0.1)  # room for the labels beside the outermost points
     ax.set_xlabel("GMACs (log)")

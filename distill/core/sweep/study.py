@@ -104,9 +104,12 @@ def run_sweep(
     # Trackers: a parent record per study (MLflow), the trials' runs nest under it.
     trials_cfg = build_config({**base, "out": str(settings.out / "trials")})
     tracking = build_study_tracking(trials_cfg)
-    about = StudyInfo(settings.study_name, trials_cfg, space=space_facts(space),
-                      settings={"trials": settings.trials, "pruner": settings.pruner,
-                                "seed": settings.seed})  # fmt: skip
+    about = StudyInfo(
+        settings.study_name,
+        trials_cfg,
+        space=space_facts(space),
+        settings={"trials": settings.trials, "pruner": settings.pruner, "seed": settings.seed},
+    )
     tracking.start(about)
 
     def objective(trial: optuna.Trial) -> float:

@@ -90,7 +90,7 @@ class Datalist(Labelled, FileDataset):
                     resolve(base, str(entry["label"])),
                     tuple(files[1:]),
                     label="" if fold is None else str(fold),
-                )  # fmt: skip
+                )
             )
         return items
 

@@ -33,8 +33,9 @@ class ImageFolder(Normalised, FileDataset):
 
     def list_splits(self) -> dict[str, list[SourceItem]]:
         root = self.root()
-        files = sorted({p for d in [root, *sorted(root.rglob("*"))] if d.is_dir()
-                        for p in list_images(d)})  # fmt: skip
+        files = sorted(
+            {p for d in [root, *sorted(root.rglob("*"))] if d.is_dir() for p in list_images(d)}
+        )
         if not files:
             raise DataError(f"{root}: no images found (data.unlabeled)")
         items = [SourceItem(str(p.relative_to(root)), p, None) for p in files]

@@ -103,9 +103,13 @@ class Labelled(Normalised):
             planes.append(plane)
             original = here
         labels = to_labels(
-            read_mask(item.mask, original), item.mask, self.num_classes, p.ignore_index,
-            p.binarise, p.threshold,
-        )  # fmt: skip
+            read_mask(item.mask, original),
+            item.mask,
+            self.num_classes,
+            p.ignore_index,
+            p.binarise,
+            p.threshold,
+        )
         return np.concatenate(planes, axis=2), resize_mask(labels, size)
 
     def config_identity(self) -> dict:

@@ -64,9 +64,13 @@ class AttentionTransfer(Distiller):
         self, student: SegOutput, teachers: Sequence[SegOutput], target: Tensor
     ) -> dict[str, Tensor]:
         pairs = feature_pairs(
-            student, teachers[self.params.teacher], self.student_spec, self.teacher_spec,
-            self.params.strides, resize=False,  # the attention map is resized, not the feature
-        )  # fmt: skip
+            student,
+            teachers[self.params.teacher],
+            self.student_spec,
+            self.teacher_spec,
+            self.params.strides,
+            resize=False,  # the attention map is resized, not the feature
+        )
         return {f"at_s{s}": attention_distance(f, t, self.params.p) for s, f, t in pairs}
 
 

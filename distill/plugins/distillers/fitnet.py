@@ -51,9 +51,13 @@ class FitNet(Distiller):
         self, student: SegOutput, teachers: Sequence[SegOutput], target: Tensor
     ) -> dict[str, Tensor]:
         pairs = feature_pairs(
-            student, teachers[self.params.teacher], self.student_spec, self.teacher_spec,
-            self.params.strides, self.connectors,
-        )  # fmt: skip
+            student,
+            teachers[self.params.teacher],
+            self.student_spec,
+            self.teacher_spec,
+            self.params.strides,
+            self.connectors,
+        )
         return {f"hint_s{s}": F.mse_loss(adapted, t) for s, adapted, t in pairs}
 
 

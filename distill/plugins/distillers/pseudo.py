@@ -43,8 +43,9 @@ class PseudoLabels(Distiller):
 
     def __init__(self, params: Params, student: ModelSpec, teachers: Sequence[ModelSpec]):
         super().__init__(params, student, teachers)
-        check_same_classes("pseudo", student, chosen_teacher("pseudo", self.teacher_specs,
-                                                            params.teacher))  # fmt: skip
+        check_same_classes(
+            "pseudo", student, chosen_teacher("pseudo", self.teacher_specs, params.teacher)
+        )
 
     def forward(
         self, student: SegOutput, teachers: Sequence[SegOutput], target: Tensor | None

@@ -97,8 +97,9 @@ class TensorBoardLogger(Logger):
         from torch.utils.tensorboard.summary import hparams
 
         values: dict[str, Any] = {"trial": trial.number, "state": state}
-        values.update({k: v if isinstance(v, (int, float, str)) else str(v)
-                       for k, v in trial.params.items()})  # fmt: skip
+        values.update(
+            {k: v if isinstance(v, (int, float, str)) else str(v) for k, v in trial.params.items()}
+        )
         metrics = {BEST_VAL: self.best_val if self.best_val is not None else float("nan")}
         metrics.update({k: tests[k] for k in ("test/mDice", "test/mIoU") if k in tests})
         self.writer.add_scalar(BEST_VAL, metrics[BEST_VAL], 0)

@@ -36,9 +36,11 @@ class SqueezeExcite(nn.Module):
     def __init__(self, channels: int, reduction: int = 16) -> None:
         super().__init__()
         self.fc = nn.Sequential(
-            nn.Linear(channels, channels // reduction, bias=False), nn.ReLU(inplace=True),
-            nn.Linear(channels // reduction, channels, bias=False), nn.Sigmoid(),
-        )  # fmt: skip
+            nn.Linear(channels, channels // reduction, bias=False),
+            nn.ReLU(inplace=True),
+            nn.Linear(channels // reduction, channels, bias=False),
+            nn.Sigmoid(),
+        )
 
     def forward(self, x: Tensor) -> Tensor:
         return x * self.fc(x.mean((2, 3)))[:, :, None, None]
@@ -51,11 +53,16 @@ class DecoderBottleneck(nn.Module):
         super().__init__()
         mid = in_ch // 4
         self.body = nn.Sequential(
-            nn.Conv2d(in_ch, mid, 1), nn.BatchNorm2d(mid), nn.ReLU(inplace=True),
+            nn.Conv2d(in_ch, mid, 1),
+            nn.BatchNorm2d(mid),
+            nn.ReLU(inplace=True),
             nn.ConvTranspose2d(mid, mid, 3, stride=2, padding=1, output_padding=1),
-            nn.BatchNorm2d(mid), nn.ReLU(inplace=True),
-            nn.Conv2d(mid, out_ch, 1), nn.BatchNorm2d(out_ch), nn.ReLU(inplace=True),
-        )  # fmt: skip
+            nn.BatchNorm2d(mid),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(mid, out_ch, 1),
+            nn.BatchNorm2d(out_ch),
+            nn.ReLU(inplace=True),
+        )
 
     def forward(self, x: Tensor) -> Tensor:
         return self.body(x)
@@ -114,10 +121,12 @@ class FATNet(Student):
             [DecoderBottleneck(512, 256), DecoderBottleneck(256, 128), DecoderBottleneck(128, 64)]
         )
         self.head = nn.Sequential(
-            nn.ConvTranspose2d(64, 32, 4, stride=2, padding=1), nn.ReLU(inplace=True),
-            nn.Conv2d(32, 32, 3, padding=1), nn.ReLU(inplace=True),
+            nn.ConvTranspose2d(64, 32, 4, stride=2, padding=1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(32, 32, 3, padding=1),
+            nn.ReLU(inplace=True),
             nn.Conv2d(32, params.num_classes, 3, padding=1),
-        )  # fmt: skip
+        )
         self.feature_channels = [64, 128, 256, 512]
         self.feature_strides = [2, 4, 8, 16]
 

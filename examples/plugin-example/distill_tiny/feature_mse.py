@@ -40,9 +40,13 @@ class FeatureMSE(Distiller):
     ) -> dict[str, Tensor]:
         teacher = teachers[self.params.teacher]
         pairs = feature_pairs(
-            student, teacher, self.student_spec, self.teacher_spec, self.params.strides,
+            student,
+            teacher,
+            self.student_spec,
+            self.teacher_spec,
+            self.params.strides,
             self.connectors,
-        )  # fmt: skip
+        )
         return {f"mse_s{stride}": F.mse_loss(s, t) for stride, s, t in pairs}
 
 

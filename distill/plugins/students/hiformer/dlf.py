@@ -55,11 +55,13 @@ class DoubleLevelFusion(nn.Module):
         self.back = nn.ModuleList(proj(dims[1 - i], dims[i]) for i in range(2))
         self.blocks = nn.ModuleList(
             nn.Sequential(
-                *(Block(dims[i], num_heads[i], mlp_ratio=mlp_ratios[i], qkv_bias=True)
-                  for _ in range(depths[i]))
+                *(
+                    Block(dims[i], num_heads[i], mlp_ratio=mlp_ratios[i], qkv_bias=True)
+                    for _ in range(depths[i])
+                )
             )
             for i in range(2)
-        )  # fmt: skip
+        )
 
     def forward(self, xs: Sequence[Tensor]) -> list[Tensor]:
         exchanged = []

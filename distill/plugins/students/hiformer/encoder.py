@@ -46,9 +46,12 @@ class PyramidEncoder(nn.Module):
             num_classes=0,
         )
         self.cnn = nn.ModuleList(
-            [nn.Sequential(cnn.conv1, cnn.bn1, cnn.act1, cnn.maxpool, cnn.layer1), cnn.layer2,
-             cnn.layer3]
-        )  # fmt: skip
+            [
+                nn.Sequential(cnn.conv1, cnn.bn1, cnn.act1, cnn.maxpool, cnn.layer1),
+                cnn.layer2,
+                cnn.layer3,
+            ]
+        )
         swin = create_timm_model(
             "swin_tiny_patch4_window7_224",
             pretrained=pretrained,
@@ -57,8 +60,9 @@ class PyramidEncoder(nn.Module):
             window_size=window_size,
             strict_img_size=False,  # windows masks built per input; timm pads partial windows
         )
-        self.swin_levels = nn.ModuleList([swin.layers[0].blocks, swin.layers[1].blocks,
-                                          swin.layers[2].blocks])  # fmt: skip
+        self.swin_levels = nn.ModuleList(
+            [swin.layers[0].blocks, swin.layers[1].blocks, swin.layers[2].blocks]
+        )
         self.merges = nn.ModuleList([swin.layers[1].downsample, swin.layers[2].downsample])
         self.projs = nn.ModuleList(
             nn.Conv2d(c, s, 1) for c, s in zip(CNN_DIMS[cnn_name], SWIN_DIMS, strict=True)

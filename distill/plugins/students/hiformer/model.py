@@ -16,8 +16,7 @@ from distill.plugins.students.hiformer.encoder import SWIN_DIMS, PyramidEncoder
 
 
 def conv_gn_relu(in_ch: int, out_ch: int) -> list[nn.Module]:
-    return [nn.Conv2d(in_ch, out_ch, 3, padding=1, bias=False), nn.GroupNorm(32, out_ch),
-            nn.ReLU()]  # fmt: skip
+    return [nn.Conv2d(in_ch, out_ch, 3, padding=1, bias=False), nn.GroupNorm(32, out_ch), nn.ReLU()]
 
 
 class HiFormer(Student):
@@ -78,9 +77,11 @@ class HiFormer(Student):
         self.norms = nn.ModuleList(nn.LayerNorm(d) for d in dims)
         self.up_fine = nn.Sequential(*conv_gn_relu(dims[0], 128))
         self.up_coarse = nn.Sequential(
-            *conv_gn_relu(dims[1], 128), nn.Upsample(scale_factor=2, mode="bilinear"),
-            *conv_gn_relu(128, 128), nn.Upsample(scale_factor=2, mode="bilinear"),
-        )  # fmt: skip
+            *conv_gn_relu(dims[1], 128),
+            nn.Upsample(scale_factor=2, mode="bilinear"),
+            *conv_gn_relu(128, 128),
+            nn.Upsample(scale_factor=2, mode="bilinear"),
+        )
         self.predict = nn.Sequential(
             nn.Conv2d(128, 16, 1), nn.BatchNorm2d(16), nn.ReLU(inplace=True)
         )

@@ -28,10 +28,16 @@ class PreActResidual(nn.Module):
         super().__init__()
         mid = out_ch // 2
         self.body = nn.Sequential(
-            nn.BatchNorm2d(in_ch), nn.ReLU(inplace=True), nn.Conv2d(in_ch, mid, 1),
-            nn.BatchNorm2d(mid), nn.ReLU(inplace=True), nn.Conv2d(mid, mid, 3, padding=1),
-            nn.BatchNorm2d(mid), nn.ReLU(inplace=True), nn.Conv2d(mid, out_ch, 1),
-        )  # fmt: skip
+            nn.BatchNorm2d(in_ch),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(in_ch, mid, 1),
+            nn.BatchNorm2d(mid),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(mid, mid, 3, padding=1),
+            nn.BatchNorm2d(mid),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(mid, out_ch, 1),
+        )
         self.skip = nn.Conv2d(in_ch, out_ch, 1) if in_ch != out_ch else nn.Identity()
 
     def forward(self, x: Tensor) -> Tensor:
@@ -46,9 +52,11 @@ class BiFusion(nn.Module):
     ) -> None:
         super().__init__()
         self.se = nn.Sequential(
-            nn.Conv2d(ch_tr, ch_tr // reduction, 1), nn.ReLU(inplace=True),
-            nn.Conv2d(ch_tr // reduction, ch_tr, 1), nn.Sigmoid(),
-        )  # fmt: skip
+            nn.Conv2d(ch_tr, ch_tr // reduction, 1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(ch_tr // reduction, ch_tr, 1),
+            nn.Sigmoid(),
+        )
         self.spatial = conv_bn(2, 1, 7, act=False, bias=False)
         self.w_cnn = conv_bn(ch_cnn, ch_int, 1, act=False)
         self.w_tr = conv_bn(ch_tr, ch_int, 1, act=False)
@@ -70,9 +78,12 @@ class ResidualDoubleConv(nn.Module):
     def __init__(self, in_ch: int, out_ch: int) -> None:
         super().__init__()
         self.body = nn.Sequential(
-            nn.Conv2d(in_ch, out_ch, 3, padding=1), nn.BatchNorm2d(out_ch), nn.ReLU(inplace=True),
-            nn.Conv2d(out_ch, out_ch, 3, padding=1), nn.BatchNorm2d(out_ch),
-        )  # fmt: skip
+            nn.Conv2d(in_ch, out_ch, 3, padding=1),
+            nn.BatchNorm2d(out_ch),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(out_ch, out_ch, 3, padding=1),
+            nn.BatchNorm2d(out_ch),
+        )
         self.shortcut = nn.Sequential(nn.Conv2d(in_ch, out_ch, 1), nn.BatchNorm2d(out_ch))
         self.act = nn.ReLU(inplace=True)
 

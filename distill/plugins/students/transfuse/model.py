@@ -83,9 +83,11 @@ class TransFuse(Student):
         self.up8 = Up(256, 128, skip_ch=128)
         self.up4 = Up(128, 64, skip_ch=64)
         self.head = nn.Sequential(
-            nn.Conv2d(64, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(inplace=True),
+            nn.Conv2d(64, 64, 3, padding=1),
+            nn.BatchNorm2d(64),
+            nn.ReLU(inplace=True),
             nn.Conv2d(64, params.num_classes, 3, padding=1),
-        )  # fmt: skip
+        )
         self.feature_channels = [64, 128, 256]
         self.feature_strides = [4, 8, 16]
 
