@@ -79,9 +79,10 @@ def test_predict_writes_masks_at_input_size(trained_run, tmp_path):
     Image.fromarray(rng.integers(0, 255, (50, 70, 3), dtype=np.uint8)).save(src / "a.png")
     Image.fromarray(rng.integers(0, 255, (96, 64, 3), dtype=np.uint8)).save(src / "b.jpg")
     assert cli("predict", trained_run, src, "--out", tmp_path / "out") == 0
-    mask = np.asarray(Image.open(tmp_path / "out" / "a_mask.png"))
+    mask = np.asarray(Image.open(tmp_path / "out" / "masks" / "a.png"))
     assert mask.shape == (50, 70) and set(np.unique(mask)) <= {0, 255}
-    assert np.asarray(Image.open(tmp_path / "out" / "b_overlay.png")).shape == (96, 64, 3)
+    overlay = np.asarray(Image.open(tmp_path / "out" / "overlays" / "b.png"))
+    assert overlay.shape == (96, 64, 3)
 
 
 def test_exported_student_has_no_connectors(tmp_path):

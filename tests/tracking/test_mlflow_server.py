@@ -195,9 +195,7 @@ def test_a_server_stopped_mid_run_costs_one_warning_and_nothing_else(doomed, tmp
             wait_for_metric(client, "orphaned", "student/val/mDice")
             server.stop()
 
-    began = time.perf_counter()
     result = run_experiment(cfg, quiet=True, on_epoch=stop_after_first_epoch)
-    took = time.perf_counter() - began
     warnings = [x for x in capfd.readouterr().err.splitlines() if "logger 'mlflow'" in x]
     assert len(warnings) == 1 and "failed at row" in warnings[0], warnings
     folder = result.run_dir
@@ -212,7 +210,6 @@ def test_a_server_stopped_mid_run_costs_one_warning_and_nothing_else(doomed, tmp
         by_name(stored, "orphaned").info.run_id, "student/val/mDice"
     )
     assert [m.step for m in history] == [1]
-    assert took < 120
 
 
 def _sets(args: list[str]) -> list[str]:
