@@ -169,6 +169,12 @@ class DataConfig(Section):
     )
     size: tuple[int, int] = Field((128, 128), description="training size (height, width)")
     augment: AugmentParams = Field(default_factory=AugmentParams)
+    colour_constancy: float | None = Field(
+        None,
+        ge=1,
+        description="shades-of-grey colour constancy with this Minkowski p (6 typical) on every "
+        "split, at training, evaluation and prediction (None: off)",
+    )
     on_device: bool = Field(True, description="keep the cached train set on the device")
     labeled_fraction: float = Field(
         1.0,

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from distill.core.colour import constant_split
 from distill.core.config import ComponentConfig, RuntimeConfig
 from distill.core.errors import ConfigError
 from distill.core.interfaces import Dataset, SegmentationModel
@@ -60,6 +61,7 @@ def run_preprocess(run: Run) -> Preprocess:
         std=tuple(map(float, data["std"])),
         in_channels=int(data["in_channels"]),
         intensity=intensity,
+        colour_constancy=data.get("colour_constancy", run.config.data.colour_constancy),
     )
 
 
@@ -122,7 +124,7 @@ def score_split(
         )
     runtime = Runtime(RuntimeConfig(device=device))
     runtime.prepare(trained.model)
-    arrays = dataset.load(split, pre.size)
+    arrays = constant_split(dataset.load(split, pre.size), pre.colour_constancy)
     data = DeviceSplit(arrays, dataset, runtime.device, on_device=False, stats=(pre.mean, pre.std))
     started = time.perf_counter()
     result = evaluate(

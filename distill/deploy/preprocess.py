@@ -49,6 +49,7 @@ class Preprocess:
     in_channels: int = 3
     resize: str = "stretch"
     intensity: dict[str, Any] = field(default_factory=dict)
+    colour_constancy: float | None = None  # shades-of-grey p the model was trained with
 
     def __post_init__(self) -> None:
         if self.resize not in RESIZE_POLICIES:
@@ -74,6 +75,7 @@ class Preprocess:
             in_channels=int(data.get("in_channels", len(data["mean"]))),
             resize=str(data.get("resize", "stretch")),
             intensity=dict(data.get("intensity") or {}),
+            colour_constancy=data.get("colour_constancy"),
         )
 
     # ----- image to model input ---------------------------------------------------------
@@ -101,7 +103,12 @@ class Preprocess:
         return read_image(Path(path), None, self.in_channels, rule)[0]
 
     def batch(self, pixels: list[np.ndarray] | np.ndarray) -> np.ndarray:
-        """uint8 (N, H, W, C) images to float32 (N, C, H, W): ``(x / 255 - mean) / std``."""
+        """uint8 (N, H, W, C) images to float32 (N, C, H, W): ``(x / 255 - mean) / std``,
+        after the shades-of-grey correction when the model was trained with it."""
+        if self.colour_constancy:
+            from distill.core.colour import shades_of_grey  # numpy only
+
+            pixels = shades_of_grey(np.asarray(pixels, np.uint8), self.colour_constancy)
         x = np.asarray(pixels, dtype=np.float32) / 255.0
         if x.ndim != 4 or x.shape[-1] != self.in_channels:
             raise DataError(f"expected (N, H, W, {self.in_channels}) images, got {x.shape}")

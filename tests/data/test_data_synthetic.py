@@ -7,7 +7,7 @@ import distill
 
 def test_synthetic_derm_splits_shapes_and_values():
     ds = distill.create("dataset", "synthetic-derm", train_count=4, val_count=2, test_count=3)
-    assert ds.split_names() == ["train", "val", "test"]
+    assert ds.split_names() == ["train", "val", "test", "shift"]  # shift: see test_data_shift
     assert ds.num_classes == 2 and len(ds.class_names) == 2 and len(ds.mean) == 3
     for split, n in (("train", 4), ("val", 2), ("test", 3)):
         arrays = ds.load(split, (64, 96))

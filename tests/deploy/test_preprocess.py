@@ -59,3 +59,14 @@ def test_recorded_form_round_trips_and_unknown_policy_is_refused():
     assert Preprocess.from_dict(PRE.to_dict()) == PRE
     with pytest.raises(DataError, match="resize policy 'letterbox'"):
         Preprocess((8, 8), (0.5,), (0.5,), 1, "letterbox")
+
+
+def test_colour_constancy_recorded_at_training_is_applied_before_normalising():
+    from distill.core.colour import shades_of_grey
+
+    pixels = np.random.default_rng(0).integers(0, 255, (1, 8, 8, 3), dtype=np.uint8)
+    plain = Preprocess((8, 8), (0.5,) * 3, (0.25,) * 3)
+    corrected = Preprocess.from_dict({**plain.to_dict(), "colour_constancy": 6.0})
+    expected = plain.batch(shades_of_grey(pixels, 6.0))
+    assert np.allclose(corrected.batch(pixels), expected)
+    assert not np.allclose(plain.batch(pixels), expected)

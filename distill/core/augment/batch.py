@@ -13,7 +13,12 @@ DataLoader. Every pass over the pixels costs, so the work is fused:
   chroma plane (close to an HSV hue shift for the small shifts used), which avoids the HSV
   round trip that costs more than everything else on a CPU;
 * elastic jitter (optional) uses kornia's ``elastic_transform2d`` with one displacement field
-  shared by image and mask.
+  shared by image and mask;
+* robustness passes (optional, off by default; issue #24): the wide zoom is part of the
+  affine map (:mod:`.scale`, with ``padding`` for the uncovered frame); then, on the images
+  only, marks on the skin (:mod:`.artefacts`), dermoscope optics (:mod:`.optics`), blur and
+  JPEG (:mod:`.photometric`), each on its chosen samples only; an illuminant change is
+  per-channel gains folded into the colour matrix below.
 
 Random parameters are drawn on the CPU from the ``generator`` the caller owns (the training
 batches' own stream, saved in the resume state), never from torch's global RNG: other code
@@ -31,17 +36,21 @@ import torch.nn.functional as F
 from kornia.geometry.transform import elastic_transform2d
 from torch import Tensor, nn
 
+from distill.core.augment.artefacts import draw_marks
 from distill.core.augment.geometry import affine_matrices, sampling_grid
+from distill.core.augment.optics import draw_optics
+from distill.core.augment.photometric import degrade, illuminant_gains
+from distill.core.augment.shapes import GRAY
 from distill.core.config import AugmentParams
 
-GRAY = (0.299, 0.587, 0.114)
 RGB_TO_YIQ = ((0.299, 0.587, 0.114), (0.596, -0.274, -0.322), (0.211, -0.523, 0.312))
 # disabled augmentation still converts and normalises; these parameters draw nothing
 NOTHING = AugmentParams(enabled=False, hflip=0, vflip=0, affine_p=0, elastic_p=0, color_p=0)
 
 
 class BatchAugment(nn.Module):
-    """Flips, affine (rotation, zoom, shift), optional elastic jitter and colour jitter."""
+    """Flips, affine (rotation, zoom, shift), optional elastic jitter and colour jitter;
+    optionally a wide zoom, synthetic artefacts, optics, blur, JPEG and illuminant changes."""
 
     def __init__(self, params: AugmentParams | None = None) -> None:
         super().__init__()
@@ -80,24 +89,28 @@ class BatchAugment(nn.Module):
         x, masks = self._geometric(x, masks, gen, p)
         if p.elastic_p > 0:
             x, masks = self._elastic(x, masks, gen, p)
-        return self._colour(x, scale, gen, p, mean, std), masks.long()
+        x = degrade(draw_optics(draw_marks(x, 1 / scale, gen, p), gen, p), 1 / scale, gen, p)
+        b, c = x.shape[:2]
+        gains = illuminant_gains(b, c, gen, p) if p.illuminant_p > 0 else None
+        return self._colour(x, scale, gen, p, mean, std, gains), masks.long()
 
     # ------------------------------------------------------------------------ geometry
 
     def _geometric(self, x: Tensor, masks: Tensor, gen: torch.Generator, p: AugmentParams):
-        if p.hflip == 0 and p.vflip == 0 and p.affine_p == 0:
+        if p.hflip == 0 and p.vflip == 0 and p.affine_p == 0 and p.zoom_p == 0:
             return x, masks
         size = (x.shape[-2], x.shape[-1])
         hflip, vflip, use_affine, m = affine_matrices(p, x.shape[0], size, gen)
         if not (hflip | vflip | use_affine).any():
             return x, masks
         grid = sampling_grid(m, size, hflip, vflip, x.device).to(x.dtype)
-        x = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=True)
+        pad = p.padding  # the mask is padded the same way, so it stays aligned
+        x = F.grid_sample(x, grid, mode="bilinear", padding_mode=pad, align_corners=True)
         warped = F.grid_sample(
             masks[:, None].to(x.dtype),
             grid,
             mode="nearest",
-            padding_mode="zeros",
+            padding_mode=pad,
             align_corners=True,
         )
         return x, warped[:, 0]  # whole numbers already: nearest only copies class ids
@@ -124,9 +137,12 @@ class BatchAugment(nn.Module):
         p: AugmentParams,
         mean: Sequence[float] | None,
         std: Sequence[float] | None,
+        gains: Tensor | None = None,
     ) -> Tensor:
         """Colour jitter, ``scale`` to [0, 1], clamp and normalisation as one pass:
-        ``out = A x + beta`` per sample, then the clamp to [0, 1] in normalised units."""
+        ``out = A x + beta`` per sample, then the clamp to [0, 1] in normalised units.
+        ``gains`` (B, C), an illuminant change, act first: ``A`` is right-multiplied by
+        their diagonal and the mean gray the contrast blends towards is theirs."""
         b, c, h, w = x.shape
         mu = torch.tensor([0.0] * c if mean is None else [float(v) for v in mean])
         sigma = torch.tensor([1.0] * c if std is None else [float(v) for v in std])
@@ -149,11 +165,15 @@ class BatchAugment(nn.Module):
             )
             matrix = jitter * (brightness * contrast * scale).view(b, 1, 1)
             shift = jitter.sum(dim=2) * ((1 - contrast) * brightness).view(b, 1)
+        if gains is not None:
+            matrix = matrix * gains.view(b, 1, c)
         dev, dt = x.device, x.dtype
         matrix = (matrix / sigma.view(1, c, 1)).to(dev, dt)
         bias = (-mu / sigma).to(dev, dt).expand(b, c)
         if p.color_p > 0:
             channel_means = x.mean(dim=(2, 3)) * scale  # (B, C) in [0, 1] units
+            if gains is not None:
+                channel_means = channel_means * gains.to(dev, dt)
             gray = (
                 channel_means @ torch.tensor(GRAY, device=dev, dtype=dt)
                 if c == 3

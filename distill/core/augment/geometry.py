@@ -7,15 +7,18 @@ import math
 import torch
 from torch import Tensor
 
+from distill.core.augment.scale import wide_zoom
 from distill.core.config import AugmentParams
 
 
 def affine_matrices(
     p: AugmentParams, batch: int, size: tuple[int, int], gen: torch.Generator
 ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """Per sample: horizontal flip, vertical flip (bool), whether the affine jitter is used
-    (bool), and its (B, 2, 3) pixel-space matrix from the flipped source to the output
-    (rotation and zoom about the centre, then shift); float32 on the CPU."""
+    """Per sample: horizontal flip, vertical flip (bool), whether it is warped (the affine
+    jitter or the wide zoom, bool), and its (B, 2, 3) pixel-space matrix from the flipped
+    source to the output (rotation and zoom about the centre, then shift); float32 on the
+    CPU. The wide zoom draws after everything else, so with ``zoom_p`` 0 the draws are the
+    same as without it."""
     h, w = size
 
     def uniform(lo: float, hi: float) -> Tensor:
@@ -28,6 +31,10 @@ def affine_matrices(
     scale = torch.where(use_affine, uniform(*p.scale), 1.0)
     tx = torch.where(use_affine, uniform(-p.translate, p.translate) * w, 0.0)
     ty = torch.where(use_affine, uniform(-p.translate, p.translate) * h, 0.0)
+    if p.zoom_p > 0:
+        zoomed, factor, place = wide_zoom(p, batch, gen)
+        scale, tx, ty = scale * factor, tx + place[:, 0] * w, ty + place[:, 1] * h
+        use_affine = use_affine | zoomed
     cx, cy = (w - 1) / 2, (h - 1) / 2
     cos, sin = torch.cos(angle) * scale, torch.sin(angle) * scale
     # x' = R S (x - c) + c + t

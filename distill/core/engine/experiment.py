@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from distill.core.colour import constant_split
 from distill.core.config import ComponentConfig, RunConfig, resolve
 from distill.core.engine.batches import DeviceSplit, TrainBatches
 from distill.core.engine.checkpoint import load_checkpoint
@@ -114,7 +115,7 @@ def unlabelled_images(cfg: RunConfig, reg: Registry, size: tuple[int, int]):
     if cfg.data.unlabeled is None:
         return None
     source = reg.get("dataset", cfg.data.unlabeled.name).build(cfg.data.unlabeled.params)
-    return source.load("train", size)
+    return constant_split(source.load("train", size), cfg.data.colour_constancy)
 
 
 def run_experiment(
@@ -206,7 +207,8 @@ def _train_and_test(
     size = tuple(cfg.data.size)
     progress.note(f"run folder {run.path}  device {runtime.describe()}")
     models = build_models(cfg, reg, dataset, runtime)
-    arrays = {name: dataset.load(name, size) for name in SPLITS}
+    colour = cfg.data.colour_constancy  # shades of grey on every split, as at prediction
+    arrays = {name: constant_split(dataset.load(name, size), colour) for name in SPLITS}
     arrays["train"], spare = labelled_subset(arrays["train"], cfg.data.labeled_fraction, cfg.seed)
     pool = unlabelled_pool([spare, unlabelled_images(cfg, reg, size)], dataset.in_channels)
     if pool is not None:
@@ -291,6 +293,7 @@ def start_record(
         "size": size,
         "fingerprint": fingerprint,
         "skipped": [list(s) for s in getattr(dataset, "skipped", [])],
+        "colour_constancy": cfg.data.colour_constancy,  # a Predictor must apply it too
         **counts,  # train_images (labelled), val, test, unlabelled
     }
     run.write_config(cfg)  # marks the run as started

@@ -65,8 +65,9 @@ class CachedDataset(Dataset):
         return list(SPLITS)
 
     def check_split(self, split: str) -> None:
-        if split not in SPLITS:
-            raise ConfigError(f"unknown split '{split}'; valid splits: {', '.join(SPLITS)}")
+        names = self.split_names()
+        if split not in names:
+            raise ConfigError(f"unknown split '{split}'; valid splits: {', '.join(names)}")
 
     def config_identity(self) -> dict[str, Any]:
         """What makes two instances the same dataset (cache folder); not the file stats."""

@@ -8,24 +8,27 @@ with training only, that is a 70/10/20 train/val/test split (said on stderr).
 
 ``isic2017-cc0`` is the 456 real CC0 training pairs in ``../shared/data/isic2017-cc0``
 (found via ``$DISTILL_SHARED_DATA``); it always uses the seeded 70/10/20 split, so numbers
-on it are not comparable with the official 600-image test set.
+on it are not comparable with the official 600-image test set. With ``shift_fraction``
+(0.2 typical) the images of smallest lesion area are first held out as a ``shift`` split,
+never seen in training, validation or test, and the 70/10/20 split is made from the rest.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 from pydantic import Field
 
-from distill.core.errors import DataError
+from distill.core.errors import ConfigError, DataError
 from distill.core.hookspecs import hookimpl
 from distill.plugins.datasets.base import CachedParams, FileDataset, SourceItem
 from distill.plugins.datasets.imageio import binarise, read_image, read_mask, resize_mask
 from distill.plugins.datasets.progress import info, note
-from distill.plugins.datasets.splits import seeded_split
+from distill.plugins.datasets.splits import SHIFT, SPLITS, seeded_split, smallest_share
 
 FOLDERS = {
     "train": ("ISIC-2017_Training_Data", "ISIC-2017_Training_Part1_GroundTruth"),
@@ -152,10 +155,45 @@ def default_shared_root() -> Path | None:
     return None
 
 
+class Cc0Params(IsicParams):
+    shift_fraction: float = Field(
+        0.0,
+        ge=0.0,
+        lt=1.0,
+        description="share of smallest lesions held out as the 'shift' split before the "
+        "70/10/20 split (0: no shift split, the 319/46/91 split; 0.2 typical)",
+    )
+
+
+def lesion_area(item: SourceItem) -> float:
+    """Lesion share of the frame, from the mask at its own resolution (so it does not depend
+    on the decode size); foreground as :func:`binarise` reads it, without its full sort."""
+    assert item.mask is not None
+    values = read_mask(item.mask)
+    return float((values > (0 if values.max(initial=0) <= 1 else 127)).mean())
+
+
 class Isic2017Cc0(Isic2017):
-    """The 456 real CC0 ISIC 2017 training pairs, seeded 70/10/20 split (not official)."""
+    """The 456 real CC0 ISIC 2017 training pairs, seeded 70/10/20 split (not official),
+    optionally without the smallest-lesion share, held out as a ``shift`` split."""
 
     name = "isic2017-cc0"
+    Params = Cc0Params
+
+    def __init__(self, params: Cc0Params) -> None:
+        super().__init__(params)
+        self.params: Cc0Params = params
+
+    def split_names(self) -> list[str]:
+        return [*SPLITS, SHIFT] if self.params.shift_fraction > 0 else list(SPLITS)
+
+    def check_split(self, split: str) -> None:
+        if split == SHIFT and self.params.shift_fraction == 0:
+            raise ConfigError(
+                f"{self.name}: no '{SHIFT}' split with shift_fraction=0; train and evaluate "
+                f"with --set data.dataset.shift_fraction=0.2 so its images stay unseen"
+            )
+        super().check_split(split)
 
     def root(self) -> Path:
         if self.params.data_root is not None:
@@ -173,7 +211,25 @@ class Isic2017Cc0(Isic2017):
         train = self.official_items("train", root)
         if train is None:
             raise DataError(f"{root}: no {FOLDERS['train'][0]} folder (isic2017-cc0 layout)")
-        return self.arrange({"train": train, "val": None, "test": None})
+        shift = self.smallest_lesions(train)
+        rest = [i for i in train if i.id not in {s.id for s in shift}]
+        splits = self.arrange({"train": rest, "val": None, "test": None})
+        return {**splits, SHIFT: shift} if self.params.shift_fraction > 0 else splits
+
+    def smallest_lesions(self, items: list[SourceItem]) -> list[SourceItem]:
+        """The ``shift_fraction`` of ``items`` with the smallest lesions (ties seeded)."""
+        fraction = self.params.shift_fraction
+        if fraction == 0:
+            return []
+        with ThreadPoolExecutor(min(4, os.cpu_count() or 1)) as pool:
+            areas = dict(zip([i.id for i in items], pool.map(lesion_area, items), strict=True))
+        held = smallest_share(areas, fraction, self.params.seed)
+        info(
+            f"{self.name}: {len(held)} images of lesion area <= {max(areas[i] for i in held):.1%}"
+            f" of the frame held out as '{SHIFT}' (shift_fraction {fraction})"
+        )
+        by_id = {i.id: i for i in items}
+        return [by_id[i] for i in held]
 
     def config_identity(self) -> dict:
         identity = super().config_identity()

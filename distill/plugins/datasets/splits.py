@@ -13,6 +13,7 @@ import numpy as np
 from distill.core.errors import ConfigError
 
 SPLITS = ("train", "val", "test")
+SHIFT = "shift"  # a held-out split unlike training (a dataset offers it when it can)
 
 
 def seeded_split(
@@ -35,6 +36,16 @@ def seeded_split(
         "val": sorted(picked[n_test : n_test + n_val]),
         "train": sorted(picked[n_test + n_val :]),
     }
+
+
+def smallest_share(areas: Mapping[str, float], fraction: float, seed: int) -> list[str]:
+    """The ``round(n*fraction)`` ids of smallest area (sorted): a distribution shift to hold
+    out. Equal areas are ordered by a permutation seeded with ``seed`` over the sorted ids,
+    so the cut through a tie is the same on every machine yet not biased by id."""
+    ordered = sorted(areas)
+    rank = np.random.default_rng(seed).permutation(len(ordered))
+    by_size = sorted(range(len(ordered)), key=lambda i: (areas[ordered[i]], rank[i]))
+    return sorted(ordered[i] for i in by_size[: round(len(ordered) * fraction)])
 
 
 def require_training(splits: Mapping[str, Sequence], dataset: str, origin: str) -> None:

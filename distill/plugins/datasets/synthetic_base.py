@@ -18,7 +18,7 @@ from distill.plugins.datasets import cache
 from distill.plugins.datasets.base import CachedDataset, CachedParams
 from distill.plugins.datasets.progress import progress_bar
 
-SPLIT_CODES = {"train": 0, "val": 1, "test": 2}
+SPLIT_CODES = {"train": 0, "val": 1, "test": 2, "shift": 3}
 
 
 class SyntheticParams(CachedParams):
@@ -54,6 +54,13 @@ class SyntheticDataset(CachedDataset):
     ) -> tuple[np.ndarray, np.ndarray]:
         """One image (H, W, 3) uint8 and its class-id mask (H, W) uint8."""
 
+    def generate_for(
+        self, split: str, rng: np.random.Generator, size: tuple[int, int]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """One image of ``split``: the same generator for every split, unless a dataset
+        draws an extra split (``shift``) from other settings."""
+        return self.generate(rng, size)
+
     def build_split(self, split: str, size: tuple[int, int], folder: Path) -> cache.Built:
         self.check_split(split)
         n = self.count(split)
@@ -62,7 +69,7 @@ class SyntheticDataset(CachedDataset):
         with progress_bar(f"generating {self.name} {split}", n) as advance:
             for i in range(n):
                 rng = np.random.default_rng([self.params.seed, SPLIT_CODES[split], i])
-                images[i], masks[i] = self.generate(rng, size)
+                images[i], masks[i] = self.generate_for(split, rng, size)
                 advance(1)
         return cache.Built(images, masks, [f"{split}_{i:05d}" for i in range(n)])
 
