@@ -7,6 +7,7 @@ With no ``--preset``, ``quick`` is used on CPU and ``full`` on a GPU.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from distill.core.errors import UnknownComponentError
@@ -42,4 +43,4 @@ def preset(name: str | None) -> dict[str, Any]:
         name = "full" if torch.cuda.is_available() else "quick"
     if name not in PRESETS:
         raise UnknownComponentError("preset", name, PRESETS)
-    return PRESETS[name]
+    return copy.deepcopy(PRESETS[name])  # callers edit their tree; the preset stays as it is

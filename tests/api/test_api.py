@@ -37,6 +37,17 @@ def test_config_validates_like_set(tmp_path):
         distill.config(**{"train.epochs": "many"})
 
 
+def test_config_leaves_the_presets_as_they_were():
+    """Dotted keys edit the caller's tree, never the preset shared by every later run
+    (a run on isic2017 once inherited a synthetic set's train_count from an earlier call)."""
+    from distill.core.presets import preset
+
+    before = preset("quick")
+    distill.config("quick", **{"data.dataset.train_count": 16, "train.epochs": 1})
+    assert preset("quick") == before
+    assert "dataset" not in preset("quick")["data"]
+
+
 def test_train_load_evaluate_predict_from_the_api(tmp_path):
     run = distill.run(tiny_config(tmp_path, "api"), progress=False)
     assert run.status == "finished" and run.test["summary"]["mDice"] >= 0
