@@ -86,11 +86,12 @@ def train(cfg) -> Run:
 def write(args: argparse.Namespace, budget, table: list[dict], seconds: float) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     stem = args.name or f"{args.dataset}_{'quick' if args.quick else 'full'}"
-    command = "python -m benchmarks.label_efficiency " + " ".join(sys.argv[1:])
+    mode = "quick" if args.quick else "full"
     header = (
-        f"# Label efficiency: {args.dataset} ({'quick' if args.quick else 'full'} mode)\n\n"
-        f"Command: `{command}`  \nMachine: {environment_line(environment())}  \n"
-        f"Budget: {budget}  \nWall time: {seconds / 60:.1f} min\n\n"
+        f"# Label efficiency: {args.dataset} ({mode} mode)\n\n"
+        f"{environment_line(environment())}\n\n"
+        f"Budget: {budget}. Wall time of this invocation: {seconds / 60:.1f} min (finished "
+        "runs of an earlier invocation are read, not retrained).\n\n"
         "Test mDice, mean ± std over seeds; gain and p: paired by test image against "
         "MPDNet alone at the same fraction (each image's Dice averaged over seeds).\n\n"
     )
