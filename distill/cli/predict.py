@@ -14,7 +14,7 @@ import typer
 from rich.progress import track
 
 from distill.cli.app import app, console, err_console
-from distill.core.errors import DataError
+from distill.core.errors import ConfigError, DataError
 
 
 @app.command("predict")
@@ -34,18 +34,35 @@ def predict_command(
     overlays: bool = typer.Option(True, "--overlays/--no-overlays"),
     skip_bad: bool = typer.Option(False, "--skip-bad", help="skip unreadable images, count them"),
     batch_size: int = typer.Option(8, "--batch-size", min=1),
+    mask_format: str = typer.Option(
+        "png",
+        "--format",
+        help="png: 0/255 for two classes, else class ids; nnunet: class ids, named after "
+        "the case (CASE_0000.png -> CASE.png), as nnU-Net's labelsTr",
+    ),
 ) -> None:
     """Segment images: OUT/masks/ (label PNGs at each input's size), OUT/overlays/, and
     OUT/manifest.csv mapping each input to its files."""
-    from distill.deploy.outputs import Writer, collect, output_names, write_manifest
+    from distill.deploy.outputs import Writer, collect, nnunet_case, output_names, write_manifest
     from distill.deploy.predictor import load
 
     predictor = load(
         source, model=model, device=device, runtime=runtime, threads=threads, int8=int8
     )
     items = collect(inputs)
+    if mask_format not in ("png", "nnunet"):
+        raise ConfigError(f"--format must be png or nnunet, got '{mask_format}'")
     names = output_names(items)
-    writer = Writer(out, predictor.num_classes == 2, overlays, probabilities)
+    if mask_format == "nnunet":
+        names = [nnunet_case(n) for n in names]
+        if len(set(names)) < len(names):
+            raise ConfigError(
+                "--format nnunet: two inputs name the same case (one file per "
+                "case: multi-channel cases are not predicted file by file)"
+            )
+    writer = Writer(
+        out, predictor.num_classes == 2, overlays, probabilities, class_ids=mask_format == "nnunet"
+    )
     writer.check_free(names)
     rows, skipped = [], []
     decoded = _decode_all(predictor, items, names, skip_bad, rows, skipped)

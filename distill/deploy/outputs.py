@@ -12,6 +12,7 @@ the run stops before writing anything. numpy and Pillow only.
 from __future__ import annotations
 
 import csv
+import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +69,12 @@ def output_names(items: list[Input]) -> list[str]:
     return unique
 
 
+def nnunet_case(name: str) -> str:
+    """nnU-Net names a case's image files ``CASE_0000.png`` (one per channel) and its label
+    file ``CASE.png``: the mask of an image takes the case's name."""
+    return re.sub(r"_\d{4}$", "", name)
+
+
 @dataclass
 class Writer:
     """Writes one image's outputs; refuses to start if any of them already exists."""
@@ -76,6 +83,7 @@ class Writer:
     binary: bool
     overlays: bool = True
     probabilities: bool = False
+    class_ids: bool = False  # masks hold class ids even for two classes (nnU-Net's labels)
 
     def targets(self, name: str) -> list[Path]:
         paths = [self.out / MASKS / f"{name}.png"]
@@ -101,7 +109,7 @@ class Writer:
     def write(self, name: str, probs: np.ndarray, image: np.ndarray | None) -> list[Path]:
         labels = probs.argmax(axis=0).astype(np.uint8)
         paths = self.targets(name)
-        mask = labels * 255 if self.binary else labels
+        mask = labels * 255 if self.binary and not self.class_ids else labels
         Image.fromarray(mask.astype(np.uint8)).save(paths[0])
         if self.overlays and image is not None:
             Image.fromarray(overlay(image, labels)).save(paths[1])

@@ -85,6 +85,17 @@ def test_predict_writes_masks_at_input_size(trained_run, tmp_path):
     assert overlay.shape == (96, 64, 3)
 
 
+def test_predict_writes_nnunet_label_files(trained_run, tmp_path):
+    src = tmp_path / "imagesTs"
+    src.mkdir()
+    pixels = np.random.default_rng(1).integers(0, 255, (40, 56, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(src / "case7_0000.png")
+    out = tmp_path / "out"
+    assert cli("predict", trained_run, src, "--out", out, "--format", "nnunet") == 0
+    labels = np.asarray(Image.open(out / "masks" / "case7.png"))
+    assert labels.shape == (40, 56) and set(np.unique(labels)) <= {0, 1}
+
+
 def test_exported_student_has_no_connectors(tmp_path):
     assert (
         cli(
