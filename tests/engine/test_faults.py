@@ -9,7 +9,7 @@ import signal
 import numpy as np
 import pytest
 import torch
-from tiny_run import NO_TEACHER, WITH_TEACHER, cli, metric_rows
+from tiny_run import NO_TEACHER, WITH_TEACHER, cli, metric_rows, registered_distiller
 
 from distill.core.config import ComponentConfig, RunConfig
 from distill.core.engine.checkpoint import load_weights, save_atomic
@@ -17,7 +17,6 @@ from distill.core.engine.experiment import data_fingerprint
 from distill.core.engine.teacher_store import teacher_key
 from distill.core.errors import ConfigError, DistillError
 from distill.core.interfaces import Distiller, SplitArrays
-from distill.core.plugins import registry
 from distill.core.run import Run
 
 TINY_RUN = [*NO_TEACHER, "--quiet"]
@@ -58,10 +57,8 @@ class PoisoningDistiller(Distiller):
 
 @pytest.fixture
 def poisoning():
-    reg = registry()
-    reg.add("distiller", "poisoning", PoisoningDistiller, source="test")
-    yield
-    reg.remove_source("test")
+    with registered_distiller("poisoning", PoisoningDistiller):
+        yield
 
 
 def test_non_finite_weights_are_never_checkpointed(poisoning, tmp_path, capsys):

@@ -8,13 +8,12 @@ from pathlib import Path
 
 import pytest
 import torch
-from tiny_run import NO_TEACHER, WITH_TEACHER, cli, final_summary, metric_rows
+from tiny_run import NO_TEACHER, WITH_TEACHER, cli, final_summary, metric_rows, registered_distiller
 
 from distill.core.engine import checkpoint
 from distill.core.engine.checkpoint import load_checkpoint, save_atomic, write_atomic
 from distill.core.errors import DistillError
 from distill.core.interfaces import Distiller
-from distill.core.plugins import registry
 from distill.core.run import Run
 
 
@@ -35,10 +34,8 @@ class ExplodingDistiller(Distiller):
 
 @pytest.fixture
 def exploding():
-    reg = registry()
-    reg.add("distiller", "exploding", ExplodingDistiller, source="test")
-    yield
-    reg.remove_source("test")
+    with registered_distiller("exploding", ExplodingDistiller):
+        yield
 
 
 def test_non_finite_loss_stops_naming_term_and_step(exploding, tmp_path, capsys):

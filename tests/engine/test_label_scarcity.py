@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 from test_resume import wait_for
-from tiny_run import TINY, cli, final_summary, metric_rows, spawn
+from tiny_run import WITH_TEACHER, cli, final_summary, metric_rows, spawn
 
 from distill.core.engine.distillation import DistillerSuite
 from distill.core.engine.scarcity import labelled_subset
@@ -19,19 +19,7 @@ from distill.core.interfaces import ModelSpec, SegOutput, SplitArrays
 from distill.core.plugins import registry
 from distill.core.run import Run
 
-KD = [
-    *TINY,
-    "--teacher",
-    "unet",
-    "--set",
-    "teacher.base_width=4",
-    "--teacher-epochs",
-    "1",
-    "--distiller",
-    "kd",
-    "--set",
-    "data.labeled_fraction=0.25",
-]
+KD = [*WITH_TEACHER, "--set", "data.labeled_fraction=0.25"]
 
 
 def masks_with(classes: list[tuple[int, ...]]) -> SplitArrays:

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 TINY_DATA = [
@@ -66,3 +67,16 @@ def metric_rows(run_dir: Path) -> list[dict]:
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+@contextmanager
+def registered_distiller(name: str, cls: type):
+    """A test's distiller in the registry for the span of the block."""
+    from distill.core.plugins import registry
+
+    reg = registry()
+    reg.add("distiller", name, cls, source="test")
+    try:
+        yield
+    finally:
+        reg.remove_source("test")
