@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -284,12 +283,6 @@ def teacher_index(model: str) -> int:
     if digits and not digits.isdigit():
         raise ConfigError(f"model must be 'student' or 'teacherN', got '{model}'")
     return int(digits or 0)
-
-
-def runs_under(folders: list[Path]) -> Iterator[Run]:
-    """Each folder that is a run (a glob like ``runs/*`` may catch other files)."""
-    for folder in map(Path, folders):
-        yield Run.open(folder)
 
 
 def _alive(pid: int) -> bool:
