@@ -39,11 +39,13 @@ MODELS = [
     ("student", "transfuse", {}),
 ]
 OUT = Path("benchmarks/results/deploy")
-ISIC = Path("/work/shared/data/isic2017-cc0/ISIC-2017_Training_Data")
 
 
 def calibration(pre: Preprocess, count: int = 8) -> np.ndarray:
-    files = sorted(ISIC.glob("*.jpg"))[:count]
+    from distill.plugins.datasets.isic2017 import default_shared_root
+
+    root = default_shared_root()  # the CC0 sample beside the repository, when present
+    files = sorted((root / "ISIC-2017_Training_Data").glob("*.jpg"))[:count] if root else []
     if files:
         return pre.batch(np.stack([pre.decode(f).pixels for f in files]))
     rng = np.random.default_rng(0)

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import shared_data
 from tests.engine.tiny_run import NO_TEACHER, cli
 
-ISIC = Path("/work/shared/data/isic2017-cc0")
+ISIC = shared_data() / "isic2017-cc0"  # ../shared/data beside the repository
 ISIC_IMAGES = ISIC / "ISIC-2017_Training_Data"
 ISIC_MASKS = ISIC / "ISIC-2017_Training_Part1_GroundTruth"
 REAL_RUN = [
