@@ -59,6 +59,7 @@ def test_accuracy_suite_writes_the_table_and_resumes(
     assert again["tables"] == data["tables"]
 
 
+@pytest.mark.slow
 def test_parallel_accuracy_runs_train_each_teacher_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -173,6 +174,7 @@ def test_accuracy_rejects_unknown_methods(capsys: pytest.CaptureFixture[str]) ->
     assert "unknown method(s) ['nosuch']" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 @pytest.mark.xdist_group("accuracy-sigterm")
 def test_sigterm_ends_a_parallel_accuracy_suite_and_its_workers(tmp_path: Path) -> None:
     """`timeout` sends SIGTERM: the suite must exit and take its pool workers with it (idle

@@ -33,9 +33,13 @@ def build(name: str, num_classes: int, size: tuple[int, int], seed: int = 0):
     return component.build_model({"num_classes": num_classes}, size)
 
 
+def takes_size(name: str) -> bool:
+    """Built for one input size (an ``img_size`` parameter): a token grid, not any size."""
+    return "img_size" in registry().get("student", name).params.model_fields
+
+
 def sized(name: str, num_classes: int, size: tuple[int, int]):
-    takes_size = "img_size" in registry().get("student", name).params.model_fields
-    return build(name, num_classes, size if takes_size else SIZES[0])
+    return build(name, num_classes, size if takes_size(name) else SIZES[0])
 
 
 @pytest.mark.parametrize("name", STUDENTS)
@@ -65,31 +69,38 @@ def test_eval_is_deterministic_and_state_dict_round_trips(name):
     with torch.no_grad():
         first, second = model(x).logits, model(x).logits
     assert torch.equal(first, second)
-    size = SIZES[1] if "img_size" in type(model.params).model_fields else SIZES[0]
+    size = SIZES[1] if takes_size(name) else SIZES[0]
     twin = build.__wrapped__(name, 3, size, seed=123).eval()
     twin.load_state_dict(model.state_dict())
     with torch.no_grad():
         assert torch.allclose(twin(x).logits, first, atol=1e-5)
 
 
+# CPU bfloat16 convolutions are slow (64x128 costs 9x as much as 32x64): the smallest sizes,
+# with 64x64 for the models built for one size (MedT's axial blocks need multiples of 64).
+BFLOAT16_SIZES = {"any size": (32, 64), "one size": (64, 64)}
+
+
 @pytest.mark.parametrize("name", STUDENTS)
 def test_runs_under_bfloat16_autocast_on_cpu(name):
-    model = sized(name, 3, SIZES[1]).eval()
-    x = torch.randn(1, model.in_channels, *SIZES[1])
+    size = BFLOAT16_SIZES["one size" if takes_size(name) else "any size"]
+    model = sized(name, 3, size).eval()
+    x = torch.randn(1, model.in_channels, *size)
     with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
         out = model(x)
     assert logits_shape_ok(out.logits, x, 3)
     assert torch.isfinite(out.logits.float()).all()
 
 
-ONNX_SIZES = [(64, 64), (128, 128)]  # small, and multiples of 64 (MedT's axial blocks)
+ONNX_SIZES = [(64, 64), (64, 128)]  # square and oblong, multiples of 64 (MedT's axial blocks)
 
 
 @pytest.mark.parametrize("name", STUDENTS)
-def test_exports_to_onnx_within_parity_at_two_sizes(name, tmp_path):
+def test_exports_to_onnx_within_parity(name, tmp_path):
     """Every student exports (logits only, dynamic batch) and onnxruntime agrees with
-    PyTorch within the export's own tolerances at two sizes: one dynamic-size graph for
-    the CNNs, one graph per size for models with a fixed token grid."""
+    PyTorch within the export's own tolerances: the CNNs' one dynamic-size graph at two
+    sizes, the models with a fixed token grid at the size they were built for (each size is
+    its own graph; their other sizes are covered in PyTorch above)."""
     pytest.importorskip("onnxruntime")
     import numpy as np
 
@@ -98,17 +109,21 @@ def test_exports_to_onnx_within_parity_at_two_sizes(name, tmp_path):
     from distill.deploy.parity import measure, require
     from distill.deploy.torch_backend import TorchBackend
 
-    component = registry().get("student", name)
-    dynamic = "img_size" not in component.params.model_fields
+    dynamic = not takes_size(name)
+    torch.manual_seed(0)
+    model = registry().get("student", name).build_model({"num_classes": 3}, ONNX_SIZES[0])
+    model.eval()
+    assert fixed_size(model) is not dynamic
     path = tmp_path / "model.onnx"
-    for index, size in enumerate(ONNX_SIZES):
-        if index == 0 or not dynamic:
-            torch.manual_seed(0)
-            model = component.build_model({"num_classes": 3}, size).eval()
-            assert fixed_size(model) is not dynamic
-            export_onnx(
-                model, path, size=size, in_channels=3, label=f"student {name}", dynamic_size=dynamic
-            )
-            session = OrtBackend(path, threads=1)
+    export_onnx(
+        model,
+        path,
+        size=ONNX_SIZES[0],
+        in_channels=3,
+        label=f"student {name}",
+        dynamic_size=dynamic,
+    )
+    session = OrtBackend(path, threads=1)
+    for index, size in enumerate(ONNX_SIZES if dynamic else ONNX_SIZES[:1]):
         x = np.random.default_rng(index).normal(size=(2, 3, *size)).astype(np.float32)
         require(measure(TorchBackend(model, "cpu"), session, x, "random images"), name)

@@ -273,13 +273,14 @@ LOADED = """
 import sys
 from distill.core import plugins
 plugins.load_plugins(include_entry_points=False, warn=False)
-print(" ".join(m for m in sys.modules if m.startswith("distill.plugins")))
+print(" ".join(m for m in sys.modules if m.startswith(("distill.plugins", "timm"))))
 """
 
 
 def test_builtins_load_without_importing_helper_modules():
     """Only listed modules (and what they import) load: a helper such as datasets.preview,
-    which no plugin imports, stays unimported (walking the packages imported it)."""
+    which no plugin imports, stays unimported (walking the packages imported it), and
+    neither does timm, which every CLI call would pay for."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     out = subprocess.run(
         [sys.executable, "-c", LOADED], capture_output=True, text=True, env=env, check=True
@@ -287,6 +288,8 @@ def test_builtins_load_without_importing_helper_modules():
     loaded = set(out.stdout.split())
     assert set(plugins.BUILTIN_PLUGINS) <= loaded
     assert "distill.plugins.datasets.preview" not in loaded
+    # timm takes seconds to import; only building a model that uses it may import it
+    assert not {m for m in loaded if m.startswith("timm")}
 
 
 def test_pip_installed_example_appears_in_cli(tmp_path):

@@ -122,7 +122,6 @@ def runnable_pages() -> list[Path]:
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("docs-snippets")  # one worker: they would fight over the cores
 @pytest.mark.parametrize("page", runnable_pages(), ids=lambda p: str(p.relative_to(REPO)))
 def test_the_snippets_of_a_page_run(page: Path, tmp_path: Path, cache: Path) -> None:
     env = {

@@ -102,6 +102,7 @@ def test_a_file_written_atomically_is_replaced_whole_or_not_at_all(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["accuracy.json"]  # the part went with it
 
 
+@pytest.mark.slow
 def test_trained_teacher_is_reused_and_retrained_on_request(tmp_path, monkeypatch):
     # its own store: other tests may have stored this teacher already
     monkeypatch.setenv("DISTILL_CACHE", str(tmp_path / "cache"))

@@ -6,6 +6,7 @@ import json
 import os
 
 import numpy as np
+import pytest
 import yaml
 from PIL import Image
 from safetensors.torch import load_file
@@ -121,6 +122,7 @@ def test_exported_student_has_no_connectors(tmp_path):
     assert any("connector" in k or "adapt" in k for k in best["suite"]), sorted(best["suite"])
 
 
+@pytest.mark.slow
 def test_metrics_table_is_whole_when_output_goes_to_a_log(tmp_path):
     """A pipe or log file has no width: tables must not be cut to rich's 80 columns."""
     env_columns = os.environ.pop("COLUMNS", None)

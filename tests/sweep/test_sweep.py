@@ -110,6 +110,7 @@ def shared_study(tmp_path, url: str, study: str, trials: int, *extra: str) -> li
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_two_workers_share_one_postgres_study(postgres_url, tmp_path):
     common = shared_study(tmp_path, postgres_url, "shared", 4)
@@ -124,6 +125,7 @@ def test_two_workers_share_one_postgres_study(postgres_url, tmp_path):
     assert len(dirs) == len(set(dirs))  # every trial ran exactly once, in its own folder
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_killed_worker_trial_is_retried(postgres_url, tmp_path):
     common = shared_study(tmp_path, postgres_url, "killed", 2, "--epochs", "6")

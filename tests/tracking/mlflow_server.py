@@ -1,7 +1,7 @@
 """A real ``mlflow server`` on 127.0.0.1 with a SQLite backend, for the tracking tests.
 
 Starting one takes 15-40 s on a busy machine, so :meth:`MlflowServer.launch` returns at
-once and :meth:`wait` blocks: two servers start side by side.
+once and :meth:`wait` blocks: the server starts while the test prepares its run.
 """
 
 from __future__ import annotations

@@ -50,34 +50,25 @@ TINY = [
 ]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # not module: xdist interleaves other modules' tests
 def launched(tmp_path_factory):
-    """Two servers launched together (starting takes a while): one to read back from, one
-    to stop mid-run, which starts while the other's tests run."""
-    root = tmp_path_factory.mktemp("mlflow")
-    both = {n: MlflowServer(root / n).launch() for n in ("kept", "stopped")}
-    yield both
-    for server in both.values():
-        server.stop()
+    """One server for these tests (starting one costs 15-40 s): the tests that read back
+    come first, the one that stops it mid-run last; a test after that gets a new one."""
+    server = MlflowServer(tmp_path_factory.mktemp("mlflow")).launch()
+    yield server
+    server.stop()
 
 
-def ready(server: MlflowServer) -> MlflowServer:
+@pytest.fixture
+def server(launched: MlflowServer) -> MlflowServer:
+    if launched.process is not None and launched.process.poll() is not None:
+        launched.launch()  # stopped by an earlier test: the same store, a fresh process
     try:
-        return server.wait()
+        return launched.wait()
     except RuntimeError as err:
         if os.environ.get("CI"):
             raise
         pytest.skip(f"cannot start an mlflow server here: {err}")
-
-
-@pytest.fixture
-def server(launched) -> MlflowServer:
-    return ready(launched["kept"])
-
-
-@pytest.fixture
-def doomed(launched) -> MlflowServer:
-    return ready(launched["stopped"])
 
 
 def cli(*args) -> int:
@@ -176,8 +167,7 @@ def test_a_sweep_is_a_parent_run_with_a_child_per_trial(server, tmp_path, monkey
         assert {a.path for a in client.list_artifacts(child.info.run_id)} >= {"report.md"}
 
 
-def test_a_server_stopped_mid_run_costs_one_warning_and_nothing_else(doomed, tmp_path, capfd):
-    server = doomed
+def test_a_server_stopped_mid_run_costs_one_warning_and_nothing_else(server, tmp_path, capfd):
     cfg = config_from_options(
         student="unet",
         distiller=["none"],

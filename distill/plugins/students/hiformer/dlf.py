@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-from timm.models.vision_transformer import Block
 from torch import Tensor, nn
 
 
@@ -47,6 +46,8 @@ class DoubleLevelFusion(nn.Module):
         num_heads: Sequence[int],
         mlp_ratios: Sequence[float],
     ) -> None:
+        from timm.models.vision_transformer import Block  # timm costs seconds: import on build
+
         super().__init__()
         self.to_other = nn.ModuleList(proj(dims[i], dims[1 - i]) for i in range(2))
         self.fusion = nn.ModuleList(

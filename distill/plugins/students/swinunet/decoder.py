@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-from timm.models.swin_transformer import SwinTransformerStage
 from torch import Tensor, nn
 
 
@@ -41,6 +40,8 @@ class SwinDecoder(nn.Module):
         window_size: int,
         drop_path: Sequence[float],
     ) -> None:
+        from timm.models.swin_transformer import SwinTransformerStage  # seconds: on build only
+
         super().__init__()
         # dims/depths/heads/resolutions are the encoder's, finest first
         self.bottleneck_norm = nn.LayerNorm(dims[-1])
