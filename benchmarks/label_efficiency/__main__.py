@@ -18,6 +18,7 @@ from benchmarks.label_efficiency.grid import (
     METHODS,
     QUICK,
     dataset_config,
+    methods_at,
     run_config,
 )
 from benchmarks.label_efficiency.table import markdown, plot, rows
@@ -63,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     for fraction in args.fractions:
         for seed in range(args.seeds):
-            for method in methods:
+            for method in methods_at(fraction, methods):
                 cfg = run_config(dataset, fraction, seed, method, budget, args.work, args.device)
                 results.setdefault(fraction, {}).setdefault(method.name, []).append(train(cfg))
     seconds = time.perf_counter() - started
@@ -93,7 +94,8 @@ def write(args: argparse.Namespace, budget, table: list[dict], seconds: float) -
         f"Budget: {budget}. Wall time of this invocation: {seconds / 60:.1f} min (finished "
         "runs of an earlier invocation are read, not retrained).\n\n"
         "Test mDice, mean ± std over seeds; gain and p: paired by test image against "
-        "MPDNet alone at the same fraction (each image's Dice averaged over seeds).\n\n"
+        "MPDNet alone at the same fraction (each image's Dice averaged over seeds). At 100% "
+        "there are no unlabelled images, so the +U methods are not run there.\n\n"
     )
     (args.out / f"{stem}.md").write_text(header + markdown(table) + f"\n![plot]({stem}.png)\n")
     (args.out / f"{stem}.json").write_text(json.dumps(table, indent=2))

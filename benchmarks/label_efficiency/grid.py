@@ -31,6 +31,12 @@ METHODS = (
 )
 
 
+def methods_at(fraction: float, methods: tuple[Method, ...] | list[Method]) -> list[Method]:
+    """The methods worth training at ``fraction``: with every mask kept there are no
+    unlabelled images, so a "+U" run would repeat its method's run exactly."""
+    return [m for m in methods if fraction < 1 or not m.unlabelled]
+
+
 @dataclass(frozen=True)
 class Budget:
     size: int
