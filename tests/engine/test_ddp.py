@@ -19,41 +19,57 @@ import pytest
 import torch
 
 PLUGIN = '''
+import torch
 import torch.nn.functional as F
 from torch import nn
-from distill import SegOutput, Student, hookimpl
+from distill import SegOutput, Student, Teacher, hookimpl
+
+def build(model, params):
+    """Two-scale CNN with GroupNorm only (no per-rank batch statistics)."""
+    model.a = nn.Sequential(nn.Conv2d(params.in_channels, 8, 3, 4, 1), nn.GroupNorm(2, 8),
+                            nn.ReLU())
+    model.b = nn.Sequential(nn.Conv2d(8, 16, 3, 2, 1), nn.GroupNorm(4, 16), nn.ReLU())
+    model.head = nn.Conv2d(24, params.num_classes, 1)
+    model.feature_channels, model.feature_strides = [8, 16], [4, 8]
+
+def forward(model, x):
+    a = model.a(x)
+    b = model.b(a)
+    up = F.interpolate(b, size=a.shape[-2:], mode="bilinear", align_corners=False)
+    logits = F.interpolate(model.head(torch.cat([a, up], 1)), size=x.shape[-2:],
+                           mode="bilinear", align_corners=False)
+    return SegOutput(logits, [a, b])
 
 class NormFreeNet(Student):
-    """Two-scale CNN with GroupNorm only (no per-rank batch statistics)."""
+    def __init__(self, params):
+        super().__init__(params)
+        build(self, params)
+
+    def forward(self, x):
+        return forward(self, x)
+
+class NormFreeTeacher(Teacher):
+    family = "cnn"
 
     def __init__(self, params):
         super().__init__(params)
-        self.a = nn.Sequential(nn.Conv2d(params.in_channels, 8, 3, 4, 1), nn.GroupNorm(2, 8),
-                               nn.ReLU())
-        self.b = nn.Sequential(nn.Conv2d(8, 16, 3, 2, 1), nn.GroupNorm(4, 16), nn.ReLU())
-        self.head = nn.Conv2d(24, params.num_classes, 1)
-        self.feature_channels, self.feature_strides = [8, 16], [4, 8]
+        build(self, params)
 
     def forward(self, x):
-        a = self.a(x)
-        b = self.b(a)
-        up = F.interpolate(b, size=a.shape[-2:], mode="bilinear", align_corners=False)
-        logits = F.interpolate(self.head(torch.cat([a, up], 1)), size=x.shape[-2:],
-                               mode="bilinear", align_corners=False)
-        return SegOutput(logits, [a, b])
-
-import torch
+        return forward(self, x)
 
 @hookimpl
 def distill_register_students(register):
     register("normfree", NormFreeNet)
+
+@hookimpl
+def distill_register_teachers(register):
+    register("normfree", NormFreeTeacher)
 '''
 
 ARGS = [
     "--student",
     "normfree",
-    "--distiller",
-    "none",
     "--size",
     "64",
     "64",
@@ -75,8 +91,17 @@ ARGS = [
 ]
 
 
+# KD from a teacher trained on half the labels, with the other half as unlabelled batches:
+# each rank takes its share of the same labelled and unlabelled global batches.
+SUPERVISED = ["--distiller", "none"]
+UNLABELLED = ["--teacher", "normfree", "--distiller", "kd", "--teacher-epochs", "1"]
+UNLABELLED += ["--set", "data.labeled_fraction=0.5", "--set", "teacher_train.grad_clip=null"]
+UNLABELLED += ["--set", "teacher_train.loss.dice=0"]  # a soft Dice of a batch does not split
+
+
 @pytest.mark.slow
-def test_two_gloo_ranks_match_one_process(tmp_path: Path):
+@pytest.mark.parametrize("extra", [SUPERVISED, UNLABELLED], ids=["supervised", "kd-unlabelled"])
+def test_two_gloo_ranks_match_one_process(tmp_path: Path, extra: list[str]):
     site = tmp_path / "site"
     site.mkdir()
     (site / "normfree_plugin.py").write_text(textwrap.dedent(PLUGIN))
@@ -93,12 +118,15 @@ def test_two_gloo_ranks_match_one_process(tmp_path: Path):
     }
     out = tmp_path / "runs"
     torchrun = str(Path(sys.executable).parent / "torchrun")
-    for cmd in (
-        [sys.executable, "-m", "distill", "run", *ARGS, "--name", "one"],
-        [torchrun, "--nproc_per_node", "2", "-m", "distill", "run", *ARGS, "--name", "two"],
-    ):
+    for name, launch in (("one", [sys.executable]), ("two", [torchrun, "--nproc_per_node", "2"])):
+        # each its own teacher store: the teacher, too, trains once alone and once on 2 ranks
+        cache = {"DISTILL_CACHE": str(tmp_path / f"cache-{name}")}
         done = subprocess.run(
-            [*cmd, "--out", str(out)], env=env, capture_output=True, text=True, timeout=300
+            [*launch, "-m", "distill", "run", *ARGS, *extra, "--name", name, "--out", str(out)],
+            env={**env, **cache},
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
         assert done.returncode == 0, done.stderr[-3000:]
 
@@ -106,6 +134,9 @@ def test_two_gloo_ranks_match_one_process(tmp_path: Path):
         n: [json.loads(x) for x in (out / n / "metrics.jsonl").read_text().splitlines()]
         for n in ("one", "two")
     }
+    if extra is UNLABELLED:  # the student's steps did draw unlabelled batches
+        student = [r for r in rows["two"] if r["stage"] == "student"]
+        assert student and all("loss/unlabeled/kd/kd" in r for r in student)
     for a, b in zip(rows["one"], rows["two"], strict=True):
         assert b["loss/total"] == pytest.approx(a["loss/total"], rel=1e-4)
         assert b["val/mDice"] == pytest.approx(a["val/mDice"], abs=1e-4)
