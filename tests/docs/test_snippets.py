@@ -17,8 +17,8 @@ The convention, for whoever writes a page:
 - A block that installs software or makes an environment (``pip install``, ``python -m
   venv``, ``apt-get``) must be marked skip: the test refuses to run it, so that a missing
   marker fails instead of installing packages on the test machine.
-- The environment: an empty ``$DISTILL_CACHE`` shared by all pages (a teacher trained by one
-  page is reused by the next), offline, no progress bars.
+- The environment: an empty ``$DISTILL_CACHE`` shared by the pages one test worker runs (a
+  teacher trained by one page is reused by the next there), offline, no progress bars.
 """
 
 from __future__ import annotations
