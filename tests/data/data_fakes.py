@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
-
-
-def shared_data() -> Path | None:
-    env = os.environ.get("DISTILL_SHARED_DATA")
-    base = Path(env) if env else Path(__file__).resolve().parents[2].parent / "shared" / "data"
-    return base if (base / "isic2017-cc0").is_dir() else None
 
 
 def write_pair(

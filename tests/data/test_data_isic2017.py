@@ -4,7 +4,7 @@ import shutil
 
 import numpy as np
 import pytest
-from data_fakes import make_isic_tree, shared_data
+from data_fakes import make_isic_tree
 
 import distill
 from distill.core.errors import ConfigError, DataError
@@ -34,11 +34,8 @@ def test_training_only_makes_a_seeded_70_10_20_split(tmp_path):
     assert len(set(every)) == 20
 
 
-def test_real_sample_pairs_decode(tmp_path):
-    data = shared_data()
-    if data is None:
-        pytest.skip("shared ISIC sample not present")
-    src = data / "isic2017-cc0"
+def test_real_sample_pairs_decode(tmp_path, isic_sample):
+    src = isic_sample
     for folder, suffix in (
         ("ISIC-2017_Training_Data", ".jpg"),
         ("ISIC-2017_Training_Part1_GroundTruth", "_segmentation.png"),
@@ -55,11 +52,7 @@ def test_real_sample_pairs_decode(tmp_path):
     assert np.all(fg > 0.005) and np.all(fg < 0.95)
 
 
-def test_cc0_dataset_uses_shared_data_and_a_seeded_split(monkeypatch):
-    data = shared_data()
-    if data is None:
-        pytest.skip("shared ISIC sample not present")
-    monkeypatch.setenv("DISTILL_SHARED_DATA", str(data))
+def test_cc0_dataset_uses_shared_data_and_a_seeded_split(isic_data):
     ds = distill.create("dataset", "isic2017-cc0")
     assert {s: len(v) for s, v in ds.splits().items()} == {"train": 319, "val": 46, "test": 91}
     val = ds.load("val", (32, 32))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from data_fakes import make_isic_tree, shared_data
+from data_fakes import make_isic_tree
 
 import distill
 from distill.core.errors import ConfigError
@@ -23,11 +23,7 @@ def test_smallest_share_takes_the_smallest_and_breaks_ties_by_seed():
     assert smallest_share(areas, 0.0, 0) == []
 
 
-def test_the_real_sample_holds_out_its_smallest_lesions(monkeypatch):
-    data = shared_data()
-    if data is None:
-        pytest.skip("shared ISIC sample not present")
-    monkeypatch.setenv("DISTILL_SHARED_DATA", str(data))
+def test_the_real_sample_holds_out_its_smallest_lesions(isic_data):
     ds = distill.create("dataset", "isic2017-cc0", shift_fraction=0.2)
     splits = ds.splits()
     assert {s: len(v) for s, v in splits.items()} == {
@@ -48,11 +44,7 @@ def test_the_real_sample_holds_out_its_smallest_lesions(monkeypatch):
     assert shift.masks.mean() < 0.5 * train.masks.mean()
 
 
-def test_without_shift_fraction_the_sample_is_as_before_and_shift_is_refused(monkeypatch):
-    data = shared_data()
-    if data is None:
-        pytest.skip("shared ISIC sample not present")
-    monkeypatch.setenv("DISTILL_SHARED_DATA", str(data))
+def test_without_shift_fraction_the_sample_is_as_before_and_shift_is_refused(isic_data):
     ds = distill.create("dataset", "isic2017-cc0")
     assert {s: len(v) for s, v in ds.splits().items()} == {"train": 319, "val": 46, "test": 91}
     with pytest.raises(ConfigError, match="shift_fraction"):

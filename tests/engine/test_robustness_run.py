@@ -4,9 +4,7 @@ every robustness pass of the augmentation enabled; then ``distill eval --split s
 from __future__ import annotations
 
 import json
-import os
 import shlex
-from pathlib import Path
 
 import pytest
 from tiny_run import cli, final_summary
@@ -15,6 +13,7 @@ from distill.core.colour import constant_split
 from distill.core.evaluation import load_trained, score_split
 from distill.core.plugins import registry
 from distill.core.run import Run
+from tests.conftest import require_isic_sample
 
 PASSES = "zoom_p=0.5 hair_p=0.5 ruler_p=0.3 ink_p=0.3 bubble_p=0.3 vignette_p=0.3 rim_p=0.3"
 PASSES += " illuminant_p=0.5 blur_p=0.3 jpeg_p=0.3"
@@ -26,14 +25,9 @@ ROBUST_RUN = shlex.split(
 ) + [arg for p in PASSES.split() for arg in ("--set", f"data.augment.{p}")]
 
 
-SHARED = Path(os.environ.get("DISTILL_SHARED_DATA", Path(__file__).parents[3] / "shared" / "data"))
-
-
 @pytest.fixture(scope="module")
 def robust_run(tmp_path_factory, monkeypatch_module):
-    if not (SHARED / "isic2017-cc0").is_dir():
-        pytest.skip(f"real ISIC sample not found in {SHARED}")
-    monkeypatch_module.setenv("DISTILL_SHARED_DATA", str(SHARED))
+    monkeypatch_module.setenv("DISTILL_SHARED_DATA", str(require_isic_sample()))
     out = tmp_path_factory.mktemp("robust")
     assert cli("run", *ROBUST_RUN, "--out", out, "--name", "robust", "--quiet") == 0
     return out / "robust"

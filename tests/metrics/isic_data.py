@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image
 from scipy import ndimage
+
+from tests.conftest import require_isic_sample
 
 GT_FOLDER = "isic2017-cc0/ISIC-2017_Training_Part1_GroundTruth"
 
 
-def shared_data() -> Path:
-    env = os.environ.get("DISTILL_SHARED_DATA")
-    return (
-        Path(env) if env else Path(__file__).resolve().parents[3] / "shared" / "data"
-    )  # ../shared next to the repo
-
-
 def isic_mask_files(count: int) -> list[Path]:
-    folder = shared_data() / GT_FOLDER
-    files = sorted(folder.glob("ISIC_*_segmentation.png")) if folder.is_dir() else []
-    if not files:
-        pytest.skip(f"ISIC sample masks not found under {folder}")
-    return files[:count]
+    folder = require_isic_sample() / GT_FOLDER
+    return sorted(folder.glob("ISIC_*_segmentation.png"))[:count]
 
 
 def perturb(gt: np.ndarray, index: int) -> np.ndarray:
