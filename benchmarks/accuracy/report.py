@@ -58,7 +58,7 @@ def best_val(run: FinishedRun) -> float:
     """The student's best validation mDice (the epoch its test scores come from)."""
     from distill.core.run import Run
 
-    return max(row["val/mDice"] for row in Run.open(run.path).rows("student"))
+    return Run.open(run.path).best_val() or 0.0
 
 
 def add_val_scores(table: list[dict[str, Any]], groups: dict[str, list[FinishedRun]]) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.accuracy.grid import Budget, Method, run_config
+from benchmarks.held_out import record_shift
 
 REPO = Path(__file__).resolve().parents[2]
 Cell = tuple[str, int, Method]  # (dataset, seed, method)
@@ -51,6 +52,7 @@ def run_one(cell: Cell, budget: Budget, work: Path, jobs: int = 1) -> dict[str, 
         cfg = run_config(dataset, seed, method, budget, work)
         shutil.rmtree(Path(cfg.out) / cfg.run_name(), ignore_errors=True)  # an unfinished try
         run = distill.run(cfg, progress=jobs <= 1)
+        record_shift(run, budget.device)  # the report's out-of-distribution column
         outcome["run_dir"] = os.path.relpath(run.path, work)
     except Exception as err:  # one broken method must not lose the other cells
         outcome["error"] = f"{type(err).__name__}: {err}"

@@ -10,7 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-import distill
 from benchmarks.environment import environment, environment_line
 from benchmarks.label_efficiency.grid import (
     FRACTIONS,
@@ -22,6 +21,7 @@ from benchmarks.label_efficiency.grid import (
     run_config,
 )
 from benchmarks.label_efficiency.table import markdown, plot, rows
+from benchmarks.runs import train_or_read
 from distill.core.run import Run
 
 HERE = Path(__file__).resolve().parents[1] / "results" / "label_efficiency"
@@ -66,22 +66,12 @@ def main(argv: list[str] | None = None) -> int:
         for seed in range(args.seeds):
             for method in methods_at(fraction, methods):
                 cfg = run_config(dataset, fraction, seed, method, budget, args.work, args.device)
-                results.setdefault(fraction, {}).setdefault(method.name, []).append(train(cfg))
+                results.setdefault(fraction, {}).setdefault(method.name, []).append(
+                    train_or_read(cfg)
+                )
     seconds = time.perf_counter() - started
     write(args, budget, rows(results), seconds)
     return 0
-
-
-def train(cfg) -> Run:
-    folder = Path(cfg.out) / cfg.run_name()
-    if folder.is_dir() and (folder / Run.CONFIG).is_file() and Run.open(folder).test:
-        return Run.open(folder)  # finished before: the suite resumes
-    if folder.is_dir():
-        import shutil
-
-        shutil.rmtree(folder)  # unfinished, and without a resume state: redone
-    print(f"training {cfg.run_name()}", file=sys.stderr, flush=True)
-    return distill.run(cfg, progress=False)
 
 
 def write(args: argparse.Namespace, budget, table: list[dict], seconds: float) -> None:

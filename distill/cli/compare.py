@@ -52,9 +52,11 @@ def compare_command(
     if not runs:
         raise ConfigError("no finished run among the folders given")
     tables = compare_rows(runs, reference)
-    columns = columns_for(reference)
+    columns = columns_for(reference, tables)
     for dataset, rows in tables.items():
-        table = Table(title=dataset, caption="test split; mean ± std over seeds")
+        table = Table(
+            title=dataset, caption="test split (and recorded splits); mean ± std over seeds"
+        )
         for key, header, *_ in columns:
             table.add_column(header, justify="left" if key == "method" else "right")
         for row in rows:

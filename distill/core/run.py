@@ -53,6 +53,7 @@ class Run:
     RECORD = "run.json"
     METRICS = "metrics.jsonl"
     TEST = "test_metrics.json"
+    HELD_OUT = "scores-{split}.json"  # the student on another split of its dataset
     STUDENT = "student.safetensors"
     REPORT = "report.md"
     CURVES = "curves.png"
@@ -263,6 +264,31 @@ class Run:
     @property
     def per_image(self) -> list[dict[str, Any]]:
         return (self.test or {}).get("per_image", [])
+
+    def best_val(self, metric: str = "val/mDice", stage: str = "student") -> float | None:
+        """The best validation score of ``stage``: the epoch its weights and test scores
+        come from, and what a choice between settings may read (the test split must not)."""
+        values = [row[metric] for row in self.rows(stage) if metric in row]
+        return max(values) if values else None
+
+    def held_out(self) -> dict[str, dict[str, Any]]:
+        """split -> the student's recorded scores there (``distill eval --record``): a
+        shifted split scored beside the test split, as reports show it."""
+        found = {}
+        for path in sorted(self.path.glob(self.HELD_OUT.format(split="*"))):
+            split = path.name[len("scores-") : -len(".json")]
+            try:
+                found[split] = json.loads(path.read_text())
+            except json.JSONDecodeError as err:
+                raise DataError(f"{path}: not JSON ({err})") from None
+        return found
+
+    def write_held_out(self, split: str, payload: dict[str, Any]) -> Path:
+        if split == "test" or not split.replace("-", "").replace("_", "").isalnum():
+            raise ConfigError(f"split {split!r}: record another split than test, by its name")
+        path = self.path / self.HELD_OUT.format(split=split)
+        path.write_text(json.dumps(payload, indent=2))
+        return path
 
     def artifacts(self) -> list[Path]:
         """The readable outputs a tracker uploads: curves, overlays, report."""

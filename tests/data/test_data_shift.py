@@ -44,6 +44,25 @@ def test_the_real_sample_holds_out_its_smallest_lesions(isic_data):
     assert shift.masks.mean() < 0.5 * train.masks.mean()
 
 
+def test_shift_val_is_a_seeded_part_of_the_shift_and_the_rest_is_unchanged(isic_data):
+    plain = distill.create("dataset", "isic2017-cc0", shift_fraction=0.2).splits()
+    ds = distill.create("dataset", "isic2017-cc0", shift_fraction=0.2, shift_val_fraction=1 / 3)
+    split = ds.splits()
+    assert ds.split_names() == ["train", "val", "test", "shift", "shift-val"]
+    assert (len(split["shift"]), len(split["shift-val"])) == (61, 30)
+    ids = {s: {i.id for i in v} for s, v in split.items()}
+    assert ids["shift"] | ids["shift-val"] == {i.id for i in plain["shift"]}
+    assert not ids["shift"] & ids["shift-val"]
+    for name in ("train", "val", "test"):
+        assert ids[name] == {i.id for i in plain[name]}
+    other_seed = distill.create(
+        "dataset", "isic2017-cc0", shift_fraction=0.2, shift_val_fraction=1 / 3, seed=1
+    )
+    assert {i.id for i in other_seed.splits()["shift-val"]} != ids["shift-val"]
+    with pytest.raises(ConfigError, match="shift_val_fraction"):
+        distill.create("dataset", "isic2017-cc0", shift_fraction=0.2).load("shift-val", (32, 32))
+
+
 def test_without_shift_fraction_the_sample_is_as_before_and_shift_is_refused(isic_data):
     ds = distill.create("dataset", "isic2017-cc0")
     assert {s: len(v) for s, v in ds.splits().items()} == {"train": 319, "val": 46, "test": 91}

@@ -214,3 +214,52 @@ def test_each_dataset_gets_its_own_table(runs: Path, tmp_path: Path) -> None:
     assert [[row["method"] for row in rows] for rows in tables.values()] == [["unet"], ["unet"]]
     # three classes on the Pap set: the same unet has a wider head than on the binary set
     assert tables["synthetic-pap"][0]["params_m"] > tables["synthetic-derm"][0]["params_m"]
+
+
+def test_a_recorded_shift_score_is_a_column_beside_the_test_mdice(
+    runs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    copies = []
+    for name in ("unet-none-synthetic-derm-s0", "unet-none-synthetic-derm-s1"):
+        copies.append(tmp_path / name)
+        shutil.copytree(runs / name, copies[-1])  # the shared runs stay without records
+    kd = runs / "unet-kd-synthetic-derm-s0"
+    printed = []
+    for folder in copies:
+        shift = tmp_path / f"{folder.name}-shift.json"
+        args = ["eval", str(folder), "--split", "shift", "--record", "--json", str(shift)]
+        assert run_app([*args, "--device", "cpu"]) == 0
+        assert (folder / "scores-shift.json").read_text() == shift.read_text()
+        printed.append(json.loads(shift.read_text())["summary"])
+    assert printed[0]["n_images"] == 80  # synthetic-derm's shift split
+    tables = compare_json(
+        [*copies, kd], tmp_path / "table.json", "--markdown", str(tmp_path / "t.md")
+    )
+    (table,) = tables.values()
+    alone = next(row for row in table if row["method"] == "unet")
+    dice = [100 * s["mDice"] for s in printed]
+    assert alone["shift_mDice"] == pytest.approx(statistics.fmean(dice))
+    assert alone["shift_mDice_std"] == pytest.approx(statistics.stdev(dice))
+    assert "shift_mDice" not in next(row for row in table if row["method"] == "unet+kd")
+    header = (tmp_path / "t.md").read_text().splitlines()[2]
+    assert "| mDice (%) | shift mDice (%) | mASSD (px) |" in header
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize(
+    ("options", "reason"),
+    [
+        (["--split", "test"], "the test scores are the run's own"),
+        (["--split", "shift", "--dataset", "synthetic-pap"], "the run's own dataset only"),
+        (["--split", "shift", "--tta", "flip"], "plain predictions only"),
+    ],
+)
+def test_record_refuses_what_would_read_back_as_something_else(
+    runs: Path, options: list[str], reason: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = runs / "unet-none-synthetic-derm-s0"
+    assert run_app(["eval", str(folder), *options, "--record"]) == 2
+    assert reason in " ".join(capsys.readouterr().err.split())
+    assert not list(folder.glob("scores-*.json"))

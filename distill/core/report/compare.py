@@ -2,7 +2,9 @@
 test metrics as mean ± std over the seeds that ran it, and its parameters and GMACs.
 
 Runs are the same method when their resolved configs agree on everything but the seed, the
-folder and where they ran; each teacher is a row of its own, counted once per seed.
+folder and where they ran; each teacher is a row of its own, counted once per seed. Scores a
+run recorded on another split (``distill eval --record --split shift``) become a column
+beside the test mDice: out of distribution next to in distribution.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import json
 import statistics
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +42,7 @@ class FinishedRun:
     cfg: RunConfig
     test: dict[str, Any]  # the test payload: summary, per_class, per_image, teachers
     cost: dict[str, Any]  # as recorded at training time
+    held_out: dict[str, dict[str, Any]] = field(default_factory=dict)  # split -> scores
 
     @property
     def num_classes(self) -> int:
@@ -69,7 +72,7 @@ def read_runs(folders: Iterable[Path]) -> tuple[list[FinishedRun], list[str]]:
                 f"{folder}` completes it)"
             )
             continue
-        runs.append(FinishedRun(folder, run.config, test, run.cost))
+        runs.append(FinishedRun(folder, run.config, test, run.cost, run.held_out()))
     return runs, skipped
 
 
@@ -160,6 +163,7 @@ def method_tables(
         for label, group in groups.items():
             first = group[0]
             row = seed_row(label, [run.test["summary"] for run in group])
+            add_held_out(row, group)
             student = first.cfg.student.model_dump(mode="json")
             row["params_m"], row["gmacs"] = first.params_and_gmacs("student", "student", student)
             rows.append(row)
@@ -167,6 +171,24 @@ def method_tables(
             add_paired_tests(rows, groups, reference)
         tables[dataset] = teacher_rows(groups) + rows
     return tables
+
+
+def add_held_out(row: dict[str, Any], group: Sequence[FinishedRun]) -> None:
+    """``SPLIT_mDice`` (%, mean ± std over seeds) for each split every seed recorded."""
+    shared = sorted(set.intersection(*(set(run.held_out) for run in group)))
+    if shared:
+        row["held_out"] = shared
+    for split in shared:
+        values = [100.0 * run.held_out[split]["summary"]["mDice"] for run in group]
+        row[f"{split}_mDice"] = statistics.fmean(values)
+        if len(values) > 1:
+            row[f"{split}_mDice_std"] = statistics.stdev(values)
+
+
+def held_out_splits(tables: dict[str, list[dict[str, Any]]]) -> list[str]:
+    return sorted(
+        {split for rows in tables.values() for r in rows for split in r.get("held_out", [])}
+    )
 
 
 def teacher_rows(groups: dict[str, list[FinishedRun]]) -> list[dict[str, Any]]:
@@ -219,12 +241,18 @@ def add_paired_tests(
             )
 
 
-def columns_for(reference: str | None) -> list[tuple]:
-    """The paper's columns, and with a reference the gain over it and its p-value."""
+def columns_for(
+    reference: str | None, tables: dict[str, list[dict[str, Any]]] | None = None
+) -> list[tuple]:
+    """The paper's columns, each recorded split's mDice right after the test mDice, and
+    with a reference the gain over it and its p-value."""
+    columns = list(PAPER_COLUMNS)
+    at = [c[0] for c in columns].index("mDice") + 1
+    columns[at:at] = [(f"{s}_mDice", f"{s} mDice (%)", 2) for s in held_out_splits(tables or {})]
     if reference is None:
-        return PAPER_COLUMNS
+        return columns
     return [
-        *PAPER_COLUMNS,
+        *columns,
         ("delta_mDice", f"ΔmDice vs {reference}", 2),
         ("p_text", "p (Wilcoxon)"),
     ]
@@ -237,7 +265,7 @@ def is_teacher(row: dict[str, Any]) -> bool:
 def markdown_tables(tables: dict[str, list[dict[str, Any]]], reference: str | None = None) -> str:
     from distill.core.report.tables import markdown_table
 
-    columns = columns_for(reference)
+    columns = columns_for(reference, tables)
     parts = [f"## {dataset}\n\n{markdown_table(rows, columns)}" for dataset, rows in tables.items()]
     return "\n".join(parts)
 
@@ -260,7 +288,7 @@ def latex_tables(tables: dict[str, list[dict[str, Any]]], reference: str | None 
         (
             latex_table(
                 rows,
-                columns_for(reference),
+                columns_for(reference, tables),
                 label=f"tab:{dataset}",
                 caption=f"{dataset}, {caption}",
                 best=BEST,

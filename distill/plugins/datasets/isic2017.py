@@ -11,6 +11,8 @@ with training only, that is a 70/10/20 train/val/test split (said on stderr).
 on it are not comparable with the official 600-image test set. With ``shift_fraction``
 (0.2 typical) the images of smallest lesion area are first held out as a ``shift`` split,
 never seen in training, validation or test, and the 70/10/20 split is made from the rest.
+``shift_val_fraction`` keeps a seeded share of those images apart as ``shift-val``, so that
+settings meant for the shift (augmentation) are chosen without looking at ``shift``.
 """
 
 from __future__ import annotations
@@ -28,7 +30,13 @@ from distill.core.hookspecs import hookimpl
 from distill.plugins.datasets.base import CachedParams, FileDataset, SourceItem
 from distill.plugins.datasets.imageio import binarise, read_image, read_mask, resize_mask
 from distill.plugins.datasets.progress import info, note
-from distill.plugins.datasets.splits import SHIFT, SPLITS, seeded_split, smallest_share
+from distill.plugins.datasets.splits import (
+    SHIFT,
+    SHIFT_VAL,
+    SPLITS,
+    seeded_split,
+    smallest_share,
+)
 
 FOLDERS = {
     "train": ("ISIC-2017_Training_Data", "ISIC-2017_Training_Part1_GroundTruth"),
@@ -163,6 +171,13 @@ class Cc0Params(IsicParams):
         description="share of smallest lesions held out as the 'shift' split before the "
         "70/10/20 split (0: no shift split, the 319/46/91 split; 0.2 typical)",
     )
+    shift_val_fraction: float = Field(
+        0.0,
+        ge=0.0,
+        lt=1.0,
+        description="share of the shift images (seeded) kept apart as 'shift-val', to choose "
+        "settings on a shift without the 'shift' test images (0: none)",
+    )
 
 
 def lesion_area(item: SourceItem) -> float:
@@ -185,13 +200,21 @@ class Isic2017Cc0(Isic2017):
         self.params: Cc0Params = params
 
     def split_names(self) -> list[str]:
-        return [*SPLITS, SHIFT] if self.params.shift_fraction > 0 else list(SPLITS)
+        p = self.params
+        held = [SHIFT] if p.shift_fraction > 0 else []
+        held += [SHIFT_VAL] if p.shift_fraction > 0 and p.shift_val_fraction > 0 else []
+        return [*SPLITS, *held]
 
     def check_split(self, split: str) -> None:
-        if split == SHIFT and self.params.shift_fraction == 0:
+        if split in (SHIFT, SHIFT_VAL) and self.params.shift_fraction == 0:
             raise ConfigError(
-                f"{self.name}: no '{SHIFT}' split with shift_fraction=0; train and evaluate "
+                f"{self.name}: no '{split}' split with shift_fraction=0; train and evaluate "
                 f"with --set data.dataset.shift_fraction=0.2 so its images stay unseen"
+            )
+        if split == SHIFT_VAL and self.params.shift_val_fraction == 0:
+            raise ConfigError(
+                f"{self.name}: no '{SHIFT_VAL}' split with shift_val_fraction=0; train and "
+                f"evaluate with --set data.dataset.shift_val_fraction=0.33"
             )
         super().check_split(split)
 
@@ -214,7 +237,25 @@ class Isic2017Cc0(Isic2017):
         shift = self.smallest_lesions(train)
         rest = [i for i in train if i.id not in {s.id for s in shift}]
         splits = self.arrange({"train": rest, "val": None, "test": None})
-        return {**splits, SHIFT: shift} if self.params.shift_fraction > 0 else splits
+        if self.params.shift_fraction == 0:
+            return splits
+        return {**splits, **self.split_shift(shift)}
+
+    def split_shift(self, shift: list[SourceItem]) -> dict[str, list[SourceItem]]:
+        """``shift`` and, with ``shift_val_fraction``, its seeded ``shift-val`` share."""
+        fraction = self.params.shift_val_fraction
+        if fraction == 0:
+            return {SHIFT: shift}
+        by_id = {i.id: i for i in shift}
+        carved = seeded_split(list(by_id), fraction, 0.0, self.params.seed)
+        info(
+            f"{self.name}: {len(carved['val'])} of the {len(shift)} '{SHIFT}' images kept "
+            f"apart as '{SHIFT_VAL}' (shift_val_fraction {fraction})"
+        )
+        return {
+            SHIFT: [by_id[i] for i in carved["train"]],
+            SHIFT_VAL: [by_id[i] for i in carved["val"]],
+        }
 
     def smallest_lesions(self, items: list[SourceItem]) -> list[SourceItem]:
         """The ``shift_fraction`` of ``items`` with the smallest lesions (ties seeded)."""

@@ -14,6 +14,7 @@ from distill.core.errors import ConfigError
 
 SPLITS = ("train", "val", "test")
 SHIFT = "shift"  # a held-out split unlike training (a dataset offers it when it can)
+SHIFT_VAL = "shift-val"  # part of the shift kept apart to choose settings on
 
 
 def seeded_split(

@@ -20,6 +20,7 @@ from pydantic import Field
 from scipy import ndimage
 
 from distill.core.hookspecs import hookimpl
+from distill.plugins.datasets.splits import SHIFT
 from distill.plugins.datasets.synthetic_base import (
     SyntheticDataset,
     SyntheticParams,
@@ -36,7 +37,6 @@ DARK_SKIN = np.array([0.60, 0.40, 0.30], dtype=np.float32)
 PIGMENT = np.array([0.32, 0.18, 0.12], dtype=np.float32)  # brown-black melanin
 VEIL = np.array([0.45, 0.48, 0.58], dtype=np.float32)  # blue-grey regression
 INKS = np.array([[0.36, 0.18, 0.52], [0.14, 0.22, 0.55], [0.08, 0.08, 0.1]], dtype=np.float32)
-SHIFT = "shift"
 
 
 class SyntheticDermParams(SyntheticParams):

@@ -1,0 +1,6 @@
+"""``python -m benchmarks.robustness``: what augmentation and distillation do outside the
+training sample. MPDNet alone and with kd / dual from a Swin or a CNN teacher, each with the
+default augmentation and with the scale-and-artefact passes, on the real sample with its
+smallest-lesion fifth held out: scored in distribution (test) and on the shift, with the
+augmentation chosen on a part of the shift kept apart for that (``shift-val``).
+"""

@@ -1,0 +1,128 @@
+"""The runs of the suite: augmentations x seeds x methods, each a config for ``distill.run``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import distill
+from distill.core.config import RunConfig
+
+REFERENCE = "alone"
+BASE = "base"
+# The scale and artefact passes of issue #24 at the probabilities of the first measurement
+# (benchmarks/results/robustness/cpu_shift_short.md); strengths at their defaults.
+AUGMENTS: dict[str, dict[str, Any]] = {
+    BASE: {},
+    "artefacts": {
+        "zoom_p": 0.5,
+        "zoom": [0.35, 1.5],
+        "hair_p": 0.3,
+        "ruler_p": 0.2,
+        "ink_p": 0.2,
+        "bubble_p": 0.2,
+        "vignette_p": 0.3,
+        "rim_p": 0.2,
+        "illuminant_p": 0.5,
+        "blur_p": 0.2,
+        "jpeg_p": 0.2,
+    },
+}
+SHIFT_FRACTION = 0.2  # the smallest-lesion fifth is the shift
+SHIFT_VAL_FRACTION = 1 / 3  # of it, kept apart to choose the augmentation on
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str  # "kd/swin": kd from the Swin teacher
+    distiller: str | None  # None: MPDNet alone
+    teacher: str | None = None  # a key of Budget.teachers
+
+
+METHODS = (
+    Method(REFERENCE, None),
+    Method("kd/swin", "kd", "swin"),
+    Method("kd/cnn", "kd", "cnn"),
+    Method("dual/swin", "dual", "swin"),
+    Method("dual/cnn", "dual", "cnn"),
+)
+
+
+@dataclass(frozen=True)
+class Budget:
+    size: int
+    epochs: int
+    teacher_epochs: int
+    batch: int
+    teachers: dict[str, dict[str, Any]] = field(hash=False)
+
+
+QUICK = Budget(
+    size=64,
+    epochs=10,
+    teacher_epochs=10,
+    batch=16,
+    teachers={
+        "swin": {
+            "name": "swin",
+            "embed_dim": 48,
+            "depths": [1, 1, 2, 1],
+            "num_heads": [2, 4, 8, 16],
+        },
+        "cnn": {"name": "cnn", "backbone": "resnet18", "decoder_channels": [128, 64, 32]},
+    },
+)
+FULL = Budget(
+    size=256,
+    epochs=60,
+    teacher_epochs=60,
+    batch=16,
+    teachers={"swin": {"name": "swin"}, "cnn": {"name": "cnn"}},
+)
+
+
+def dataset_config(data_root: Path | None) -> dict[str, Any]:
+    return {
+        "name": "isic2017-cc0",
+        "shift_fraction": SHIFT_FRACTION,
+        "shift_val_fraction": SHIFT_VAL_FRACTION,
+        **({"data_root": str(data_root)} if data_root else {}),
+    }
+
+
+def run_config(
+    dataset: dict[str, Any],
+    augment: str,
+    seed: int,
+    method: Method,
+    budget: Budget,
+    work: Path,
+    device: str,
+) -> RunConfig:
+    """One run: MPDNet with ``augment``'s passes and ``method``'s distillation."""
+    name = f"{dataset['name']}-{augment}-{method.name.replace('/', '-')}-s{seed}"
+    teachers = [budget.teachers[method.teacher]] if method.teacher else []
+    return distill.config(
+        "quick",
+        out=work / "runs",
+        name=name,
+        seed=seed,
+        student="mpdnet",
+        teachers=teachers,
+        distillers=[method.distiller or "none"],
+        **{
+            "data.dataset": dataset,
+            "data.size": [budget.size, budget.size],
+            "data.augment": AUGMENTS[augment],
+            "train.epochs": budget.epochs,
+            "train.batch_size": budget.batch,
+            "train.resume_state": False,
+            "teacher_train.epochs": budget.teacher_epochs,
+            "teacher_train.batch_size": budget.batch,
+            "teacher_train.resume_state": False,
+            "eval.overlays": 0,
+            "eval.val_distances": False,
+            "runtime.device": device,
+        },
+    )

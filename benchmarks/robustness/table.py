@@ -1,0 +1,73 @@
+"""The suite's rows: mDice in distribution (test), on ``shift-val`` and on ``shift`` per
+augmentation and method, paired tests against MPDNet alone with the same augmentation and
+against the same method with the default augmentation, and the augmentation validation
+picks."""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+from benchmarks.robustness.grid import BASE, REFERENCE
+from distill.core.metrics.paired import format_p, image_scores, seed_mean, wilcoxon_paired
+
+SCORED = ("test", "shift-val", "shift")
+# augment -> method -> one dict per seed: split -> {"summary", "per_image"}, and "val"
+Results = dict[str, dict[str, list[dict[str, Any]]]]
+
+
+def images(runs: list[dict[str, Any]], split: str) -> dict[str, float]:
+    return seed_mean(image_scores(r[split]["per_image"]) for r in runs)
+
+
+def paired(runs: list[dict[str, Any]], reference: list[dict[str, Any]], split: str) -> dict:
+    result = wilcoxon_paired(images(runs, split), images(reference, split))
+    return {} if result is None else {"gain": 100 * result.delta, "p": result.p}
+
+
+def rows(results: Results) -> list[dict[str, Any]]:
+    out = []
+    for augment, methods in results.items():
+        for method, runs in methods.items():
+            row: dict[str, Any] = {"augment": augment, "method": method, "seeds": len(runs)}
+            row["val"] = statistics.fmean(100 * r["val"] for r in runs)
+            for split in SCORED:
+                dice = [100 * r[split]["summary"]["mDice"] for r in runs]
+                row[split] = statistics.fmean(dice)
+                row[f"{split}_std"] = statistics.stdev(dice) if len(dice) > 1 else 0.0
+                row[f"{split}_images"] = len(runs[0][split]["per_image"])
+                if method != REFERENCE and REFERENCE in methods:
+                    row[f"{split}_vs_alone"] = paired(runs, methods[REFERENCE], split)
+                if augment != BASE and method in results.get(BASE, {}):
+                    row[f"{split}_vs_base"] = paired(runs, results[BASE][method], split)
+            out.append(row)
+    return out
+
+
+def chosen_augment(table: list[dict[str, Any]], split: str) -> str:
+    """The augmentation whose MPDNet alone scores best on ``split`` (ties: the default)."""
+    alone = [r for r in table if r["method"] == REFERENCE]
+    return max(alone, key=lambda r: (r[split], r["augment"] == BASE))["augment"]
+
+
+def cell(row: dict[str, Any], key: str) -> str:
+    test = row.get(key)
+    if not test:
+        return ""
+    return f"{test['gain']:+.2f} (p {format_p(test['p'])})"
+
+
+def markdown(table: list[dict[str, Any]]) -> str:
+    lines = [
+        "| augmentation | method | val | test | shift-val | shift | shift vs alone | "
+        "test vs alone | shift vs base aug. | test vs base aug. |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in table:
+        scores = " | ".join(f"{r[s]:.2f} ± {r[f'{s}_std']:.2f}" for s in SCORED)
+        lines.append(
+            f"| {r['augment']} | {r['method']} | {r['val']:.2f} | {scores} | "
+            f"{cell(r, 'shift_vs_alone')} | {cell(r, 'test_vs_alone')} | "
+            f"{cell(r, 'shift_vs_base')} | {cell(r, 'test_vs_base')} |"
+        )
+    return "\n".join(lines) + "\n"
