@@ -71,7 +71,7 @@ class Pieces:
 
     def __init__(self, settings: PipelineSettings) -> None:
         from distill.core.config import build_config, resolve
-        from distill.core.engine.experiment import build_dataset
+        from distill.core.engine.build import build_dataset
         from distill.core.engine.runtime import Runtime
         from distill.core.plugins import registry
 
@@ -105,7 +105,7 @@ class Pieces:
         """(teacher, student, distiller suite) on the device; ``prepare`` applies the engine's
         runtime settings (channels-last on a GPU), the conventional loop leaves them off."""
         from distill.core.engine.distillation import DistillerSuite
-        from distill.core.engine.experiment import build_model
+        from distill.core.engine.build import build_model
 
         cfg, dev = self.cfg, self.runtime.device
 

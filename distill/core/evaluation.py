@@ -36,7 +36,7 @@ def recorded_data(run: Run) -> dict[str, Any]:
     to learn them (it must then be present)."""
     if run.data is not None:
         return run.data
-    from distill.core.engine.experiment import build_dataset
+    from distill.core.engine.build import build_dataset
     from distill.core.plugins import registry
 
     dataset = build_dataset(run.config, registry())

@@ -13,7 +13,7 @@ from tiny_run import NO_TEACHER, WITH_TEACHER, cli, metric_rows, registered_dist
 
 from distill.core.config import ComponentConfig, RunConfig
 from distill.core.engine.checkpoint import load_weights, save_atomic
-from distill.core.engine.experiment import data_fingerprint
+from distill.core.engine.record import data_fingerprint
 from distill.core.engine.teacher_store import teacher_key
 from distill.core.errors import ConfigError, DistillError
 from distill.core.interfaces import Distiller, SplitArrays

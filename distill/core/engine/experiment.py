@@ -2,34 +2,33 @@
 
 from __future__ import annotations
 
-import hashlib
-import subprocess
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from distill.core.colour import constant_split
-from distill.core.config import ComponentConfig, RunConfig, resolve
+from distill.core.config import RunConfig, resolve
 from distill.core.engine.batches import DeviceSplit, TrainBatches
+from distill.core.engine.build import Models, build_dataset, build_models
 from distill.core.engine.checkpoint import load_checkpoint
-from distill.core.engine.distillation import DistillerSuite
 from distill.core.engine.evaluate import Evaluation, evaluate
 from distill.core.engine.loop import Stage, fit
 from distill.core.engine.progress import TrainingProgress
+from distill.core.engine.record import data_fingerprint, start_record
 from distill.core.engine.reporting import export_student, write_run_report
 from distill.core.engine.runtime import Runtime
 from distill.core.engine.scarcity import (
-    EndlessBatches,
     labelled_subset,
+    unlabelled_batches,
+    unlabelled_images,
     unlabelled_pool,
 )
 from distill.core.engine.stop import Interrupted, StopRequests, stop_requests
-from distill.core.engine.streams import ModuleStream, seeded, stream_seed
+from distill.core.engine.streams import ModuleStream
 from distill.core.engine.teacher_graphs import graph_teachers
 from distill.core.engine.teacher_stage import StageContext, TeacherPlan, prepare_teacher
-from distill.core.interfaces import Dataset, SegmentationModel, SplitArrays, check_model_contract
+from distill.core.interfaces import Dataset, SegmentationModel
 from distill.core.plugins import registry as get_registry
 from distill.core.registry import Registry
 from distill.core.run import Run, RunMirror
@@ -45,77 +44,6 @@ class RunResult:
     test: dict[str, float]
     best_val: float
     teacher_test: list[dict[str, float]] = field(default_factory=list)
-
-
-@dataclass
-class Models:
-    """What a run trains and distils with, built before any data is decoded."""
-
-    teachers: list[SegmentationModel]
-    student: SegmentationModel
-    suite: DistillerSuite
-
-
-def build_dataset(cfg: RunConfig, reg: Registry) -> Dataset:
-    return reg.get("dataset", cfg.data.dataset.name).build(cfg.data.dataset.params)
-
-
-def build_model(
-    reg: Registry,
-    kind: str,
-    comp: ComponentConfig,
-    dataset: Dataset,
-    size: tuple[int, int],
-    seed: int,
-) -> SegmentationModel:
-    """A model with ``seed``'s initial weights; torch's global stream is left as it was."""
-    component = reg.get(kind, comp.name)  # type: ignore[arg-type]
-    values = {**comp.params, "num_classes": dataset.num_classes, "in_channels": dataset.in_channels}
-    with seeded(seed, f"build:{kind}"):
-        model = component.build_model(values, size)
-    check_model_contract(model, comp.name, size)
-    return model
-
-
-def build_models(cfg: RunConfig, reg: Registry, dataset: Dataset, runtime: Runtime) -> Models:
-    """Everything first, so wiring errors (a missing stride, say) appear before any data
-    is decoded or training time spent."""
-    size = tuple(cfg.data.size)
-    needs_teacher = any(reg.get("distiller", d.name).factory.needs for d in cfg.distillers)
-    teachers = [
-        runtime.prepare(build_model(reg, "teacher", comp, dataset, size, cfg.seed + 1 + i))
-        for i, comp in enumerate(cfg.teachers if needs_teacher else [])
-    ]
-    student = runtime.prepare(build_model(reg, "student", cfg.student, dataset, size, cfg.seed))
-    specs = [t.spec(c.name) for t, c in zip(teachers, cfg.teachers, strict=False)]
-    with seeded(cfg.seed, "build:distillers"):
-        members = [
-            (
-                d.name,
-                reg.get("distiller", d.name).build(d.params, student.spec(cfg.student.name), specs),
-            )
-            for d in cfg.distillers
-        ]
-    suite = DistillerSuite(members, warmup_epochs=cfg.train.distill_warmup_epochs)
-    return Models(teachers, student, suite.to(runtime.device))
-
-
-def data_fingerprint(arrays: Sequence[SplitArrays]) -> str:
-    """A digest of the decoded data itself (ids, pixels, labels of every split)."""
-    h = hashlib.blake2b(digest_size=16)
-    for split in arrays:
-        h.update("\n".join(split.ids).encode())
-        h.update(split.images.tobytes())
-        h.update(split.masks.tobytes())
-    return h.hexdigest()
-
-
-def unlabelled_images(cfg: RunConfig, reg: Registry, size: tuple[int, int]):
-    """The training images of ``data.unlabeled``, if the config names a dataset."""
-    if cfg.data.unlabeled is None:
-        return None
-    source = reg.get("dataset", cfg.data.unlabeled.name).build(cfg.data.unlabeled.params)
-    return constant_split(source.load("train", size), cfg.data.colour_constancy)
 
 
 def run_experiment(
@@ -257,51 +185,6 @@ def _train_and_test(
     return RunResult(run.path, test.summary, result.best_score, teacher_tests)
 
 
-def start_record(
-    run: Run,
-    cfg: RunConfig,
-    dataset: Dataset,
-    models: Models,
-    fingerprint: str,
-    counts: dict[str, int],
-) -> None:
-    """The config, and what using the models later needs: the data's facts and the costs."""
-    from distill.core.profile import count_macs, count_parameters
-
-    size = list(cfg.data.size)
-    cost = {}
-    with seeded(cfg.seed, "cost"):
-        named = [("student", cfg.student.name, models.student)]
-        named += [
-            (f"teacher{i}", c.name, m)
-            for i, (c, m) in enumerate(zip(cfg.teachers, models.teachers, strict=False))
-        ]
-        for key, name, model in named:
-            cost[key] = {
-                "name": name,
-                "params": count_parameters(model),
-                "gmacs": count_macs(model, tuple(size)) / 1e9,
-                "size": size,
-            }
-    data = {
-        "dataset": cfg.data.dataset.name,
-        "num_classes": dataset.num_classes,
-        "class_names": list(dataset.class_names),
-        "in_channels": dataset.in_channels,
-        "mean": [float(v) for v in dataset.mean],
-        "std": [float(v) for v in dataset.std],
-        "size": size,
-        "fingerprint": fingerprint,
-        "skipped": [list(s) for s in getattr(dataset, "skipped", [])],
-        "colour_constancy": cfg.data.colour_constancy,  # a Predictor must apply it too
-        **counts,  # train_images (labelled), val, test, unlabelled
-    }
-    run.write_config(cfg)  # marks the run as started
-    run.update(status="running", data=data, cost=cost, commit=git_commit(), started=time.time())
-    for mirror in run.mirrors:
-        mirror.start(run)
-
-
 def train_teachers(
     cfg: RunConfig,
     models: Models,
@@ -362,30 +245,6 @@ def train_student(
     )
 
 
-def unlabelled_batches(
-    cfg: RunConfig, suite: DistillerSuite, ctx: StageContext
-) -> EndlessBatches | None:
-    """Batches of the unlabelled pool for the distillers that can learn from them; the
-    run says which distillers see labelled batches only."""
-    pool = ctx.splits.get("unlabelled")
-    if pool is None or cfg.train.unlabeled_ratio == 0:
-        return None
-    learners = suite.target_free
-    if not learners:
-        ctx.progress.note(
-            f"{len(pool)} unlabelled images unused: no distiller learns without "
-            "masks (add kd, mpd, dual or pseudo)"
-        )
-        return None
-    skipped = [n for n in suite.names if n not in learners]
-    if skipped:
-        ctx.progress.note(f"{', '.join(skipped)}: labelled batches only (needs the masks)")
-    size = max(1, round(cfg.train.batch_size * cfg.train.unlabeled_ratio))
-    seed = stream_seed(cfg.seed, "unlabelled")
-    ctx.progress.note(f"{len(pool)} unlabelled images, {size} a step, for {', '.join(learners)}")
-    return EndlessBatches(TrainBatches(pool, size, cfg.data.augment, seed))
-
-
 def test_model(
     model: SegmentationModel,
     split: DeviceSplit,
@@ -395,20 +254,3 @@ def test_model(
 ) -> Evaluation:
     names = dataset.class_names if dataset is not None else None
     return evaluate(model, split, runtime, cfg.eval.batch_size, cfg.eval.spacing, names)
-
-
-def git_commit() -> str | None:
-    """The commit of the distill checkout that ran this, when it is one (a record, not a
-    requirement: an installed wheel has none)."""
-    here = Path(__file__).resolve().parent
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(here), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return out.stdout.strip() or None

@@ -9,15 +9,23 @@ knowledge of the images is worth most.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from torch import Tensor
 
+from distill.core.colour import constant_split
+from distill.core.config import RunConfig
 from distill.core.engine.batches import TrainBatches
 from distill.core.engine.streams import stream_seed
 from distill.core.errors import ConfigError
 from distill.core.interfaces import SplitArrays
+from distill.core.registry import Registry
+
+if TYPE_CHECKING:
+    from distill.core.engine.distillation import DistillerSuite
+    from distill.core.engine.teacher_stage import StageContext
 
 
 def labelled_subset(
@@ -107,3 +115,35 @@ def strong_view(images: Tensor, generator: torch.Generator, strength: float = 0.
     mean = images.mean(dim=(1, 2, 3), keepdim=True)
     noise = strength * 0.2 * draw(*images.shape)
     return (images - mean) * contrast + mean + brightness + noise
+
+
+def unlabelled_images(cfg: RunConfig, reg: Registry, size: tuple[int, int]):
+    """The training images of ``data.unlabeled``, if the config names a dataset."""
+    if cfg.data.unlabeled is None:
+        return None
+    source = reg.get("dataset", cfg.data.unlabeled.name).build(cfg.data.unlabeled.params)
+    return constant_split(source.load("train", size), cfg.data.colour_constancy)
+
+
+def unlabelled_batches(
+    cfg: RunConfig, suite: DistillerSuite, ctx: StageContext
+) -> EndlessBatches | None:
+    """Batches of the unlabelled pool for the distillers that can learn from them; the
+    run says which distillers see labelled batches only."""
+    pool = ctx.splits.get("unlabelled")
+    if pool is None or cfg.train.unlabeled_ratio == 0:
+        return None
+    learners = suite.target_free
+    if not learners:
+        ctx.progress.note(
+            f"{len(pool)} unlabelled images unused: no distiller learns without "
+            "masks (add kd, mpd, dual or pseudo)"
+        )
+        return None
+    skipped = [n for n in suite.names if n not in learners]
+    if skipped:
+        ctx.progress.note(f"{', '.join(skipped)}: labelled batches only (needs the masks)")
+    size = max(1, round(cfg.train.batch_size * cfg.train.unlabeled_ratio))
+    seed = stream_seed(cfg.seed, "unlabelled")
+    ctx.progress.note(f"{len(pool)} unlabelled images, {size} a step, for {', '.join(learners)}")
+    return EndlessBatches(TrainBatches(pool, size, cfg.data.augment, seed))
