@@ -104,8 +104,8 @@ class Pieces:
     def models(self, prepare: bool) -> tuple[torch.nn.Module, torch.nn.Module, torch.nn.Module]:
         """(teacher, student, distiller suite) on the device; ``prepare`` applies the engine's
         runtime settings (channels-last on a GPU), the conventional loop leaves them off."""
-        from distill.core.engine.distillation import DistillerSuite
         from distill.core.engine.build import build_model
+        from distill.core.engine.distillation import DistillerSuite
 
         cfg, dev = self.cfg, self.runtime.device
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -21,6 +20,7 @@ from benchmarks.label_efficiency.grid import (
     run_config,
 )
 from benchmarks.label_efficiency.table import markdown, plot, rows
+from benchmarks.mpdnet_grid import add_grid_options, with_epochs
 from benchmarks.runs import train_or_read
 from distill.core.run import Run
 
@@ -38,26 +38,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--data-root", type=Path, default=None)
     p.add_argument("--fractions", type=float, nargs="+", default=list(FRACTIONS))
     p.add_argument("--methods", nargs="+", default=[m.name for m in METHODS])
-    p.add_argument("--seeds", type=int, default=3)
-    p.add_argument("--epochs", type=int, default=None, help="student and teacher epochs")
-    p.add_argument("--device", default="auto")
-    p.add_argument(
-        "--work",
-        type=Path,
-        default=Path(os.environ.get("TMPDIR", "/tmp")) / "distill-bench" / "label_efficiency",
-    )
-    p.add_argument("--out", type=Path, default=HERE)
-    p.add_argument("--name", default=None, help="result file stem (default: from the mode)")
+    add_grid_options(p, "label_efficiency", HERE)
     return p.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    budget = QUICK if args.quick else FULL
-    if args.epochs:
-        budget = type(budget)(
-            **{**budget.__dict__, "epochs": args.epochs, "teacher_epochs": args.epochs}
-        )
+    budget = with_epochs(QUICK if args.quick else FULL, args.epochs)
     methods = [m for m in METHODS if m.name in args.methods]
     dataset = dataset_config(args.dataset, args.data_root)
     results: dict[float, dict[str, list[Run]]] = {}

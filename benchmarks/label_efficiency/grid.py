@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import distill
+from benchmarks.mpdnet_grid import Budget as GridBudget
+from benchmarks.mpdnet_grid import mpdnet_run
 from distill.core.config import RunConfig
 
 FRACTIONS = (0.1, 0.25, 0.5, 1.0)
@@ -38,11 +39,7 @@ def methods_at(fraction: float, methods: tuple[Method, ...] | list[Method]) -> l
 
 
 @dataclass(frozen=True)
-class Budget:
-    size: int
-    epochs: int
-    teacher_epochs: int
-    batch: int
+class Budget(GridBudget):
     teacher: dict[str, Any]  # the teacher component (name and parameters)
 
 
@@ -73,28 +70,18 @@ def run_config(
 ) -> RunConfig:
     """One run: MPDNet at ``fraction`` of the labels, ``method``'s distillation."""
     name = f"{dataset['name']}-f{fraction:g}-{method.name}-s{seed}"
-    teachers = [budget.teacher] if method.distiller else []
-    return distill.config(
-        "quick",
-        out=work / "runs",
-        name=name,
-        seed=seed,
-        student="mpdnet",
-        teachers=teachers,
-        distillers=[method.distiller or "none"],
+    teacher = budget.teacher if method.distiller else None
+    return mpdnet_run(
+        name,
+        seed,
+        dataset,
+        teacher,
+        method.distiller,
+        budget,
+        work,
+        device,
         **{
-            "data.dataset": dataset,
-            "data.size": [budget.size, budget.size],
             "data.labeled_fraction": fraction,
-            "train.epochs": budget.epochs,
-            "train.batch_size": budget.batch,
             "train.unlabeled_ratio": 1.0 if method.unlabelled else 0.0,
-            "train.resume_state": False,
-            "teacher_train.epochs": budget.teacher_epochs,
-            "teacher_train.batch_size": budget.batch,
-            "teacher_train.resume_state": False,
-            "eval.overlays": 0,
-            "eval.val_distances": False,
-            "runtime.device": device,
         },
     )

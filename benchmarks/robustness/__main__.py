@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
 from benchmarks.environment import environment, environment_line
 from benchmarks.held_out import split_scores
+from benchmarks.mpdnet_grid import add_grid_options, with_epochs
 from benchmarks.robustness.grid import (
     AUGMENTS,
     FULL,
@@ -32,26 +32,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--data-root", type=Path, default=None, help="the isic2017-cc0 folder")
     p.add_argument("--augments", nargs="+", default=list(AUGMENTS), choices=list(AUGMENTS))
     p.add_argument("--methods", nargs="+", default=[m.name for m in METHODS])
-    p.add_argument("--seeds", type=int, default=3)
-    p.add_argument("--epochs", type=int, default=None, help="student and teacher epochs")
-    p.add_argument("--device", default="auto")
-    p.add_argument(
-        "--work",
-        type=Path,
-        default=Path(os.environ.get("TMPDIR", "/tmp")) / "distill-bench" / "robustness",
-    )
-    p.add_argument("--out", type=Path, default=HERE)
-    p.add_argument("--name", default=None, help="result file stem (default: from the mode)")
+    add_grid_options(p, "robustness", HERE)
     return p.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    budget = QUICK if args.quick else FULL
-    if args.epochs:
-        budget = type(budget)(
-            **{**budget.__dict__, "epochs": args.epochs, "teacher_epochs": args.epochs}
-        )
+    budget = with_epochs(QUICK if args.quick else FULL, args.epochs)
     unknown = set(args.methods) - {m.name for m in METHODS}
     if unknown:
         raise SystemExit(f"--methods: unknown {sorted(unknown)}; known {[m.name for m in METHODS]}")

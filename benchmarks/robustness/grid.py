@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import distill
+from benchmarks.mpdnet_grid import Budget as GridBudget
+from benchmarks.mpdnet_grid import mpdnet_run
 from distill.core.config import RunConfig
 
 REFERENCE = "alone"
@@ -50,12 +51,8 @@ METHODS = (
 
 
 @dataclass(frozen=True)
-class Budget:
-    size: int
-    epochs: int
-    teacher_epochs: int
-    batch: int
-    teachers: dict[str, dict[str, Any]] = field(hash=False)
+class Budget(GridBudget):
+    teachers: dict[str, dict[str, Any]] = field(hash=False)  # by the name methods give
 
 
 QUICK = Budget(
@@ -102,27 +99,15 @@ def run_config(
 ) -> RunConfig:
     """One run: MPDNet with ``augment``'s passes and ``method``'s distillation."""
     name = f"{dataset['name']}-{augment}-{method.name.replace('/', '-')}-s{seed}"
-    teachers = [budget.teachers[method.teacher]] if method.teacher else []
-    return distill.config(
-        "quick",
-        out=work / "runs",
-        name=name,
-        seed=seed,
-        student="mpdnet",
-        teachers=teachers,
-        distillers=[method.distiller or "none"],
-        **{
-            "data.dataset": dataset,
-            "data.size": [budget.size, budget.size],
-            "data.augment": AUGMENTS[augment],
-            "train.epochs": budget.epochs,
-            "train.batch_size": budget.batch,
-            "train.resume_state": False,
-            "teacher_train.epochs": budget.teacher_epochs,
-            "teacher_train.batch_size": budget.batch,
-            "teacher_train.resume_state": False,
-            "eval.overlays": 0,
-            "eval.val_distances": False,
-            "runtime.device": device,
-        },
+    teacher = budget.teachers[method.teacher] if method.teacher else None
+    return mpdnet_run(
+        name,
+        seed,
+        dataset,
+        teacher,
+        method.distiller,
+        budget,
+        work,
+        device,
+        **{"data.augment": AUGMENTS[augment]},
     )

@@ -32,10 +32,10 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import Field
 from torch import Tensor, nn
 
-from distill.core.config import reject_bool_for_int
+from distill.core.config import Section
 from distill.core.errors import ConfigError as ConfigError  # re-exported: plugins raise these
 from distill.core.errors import DataError as DataError
 from distill.core.errors import DistillError as DistillError
@@ -75,16 +75,9 @@ def _declared_by(cls: type, name: str) -> str:
     return cls.__name__
 
 
-class Params(BaseModel):
+class Params(Section):
     """Base of every component's parameter model: unknown fields are errors, not ignored,
     and an integer field refuses a boolean (``width: true`` is a mistake, not 1)."""
-
-    model_config = ConfigDict(extra="forbid", protected_namespaces=())
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _ints_are_not_booleans(cls, value: Any, info: ValidationInfo) -> Any:
-        return reject_bool_for_int(cls, value, info)
 
 
 class ModelParams(Params):

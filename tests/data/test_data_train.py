@@ -11,27 +11,9 @@ from test_data_datalist_convert import decathlon
 
 from distill.cli.app import run_app
 from distill.core.plugins import registry
+from tests.tiny_args import tiny_run_args
 
-TINY = [
-    "--student",
-    "unet",
-    "--set",
-    "student.base_width=4",
-    "--distiller",
-    "none",
-    "--size",
-    "32",
-    "32",
-    "--epochs",
-    "1",
-    "--set",
-    "train.batch_size=2",
-    "--set",
-    "train.steps_per_epoch=2",
-    "--set",
-    "runtime.num_threads=1",
-    "--quiet",
-]
+TINY = [*tiny_run_args(batch=2, sets=("train.steps_per_epoch=2",)), "--quiet"]
 
 
 @pytest.mark.parametrize(

@@ -13,23 +13,9 @@ import pytest
 from distill.cli.app import run_app
 from distill.core.profile import count_macs, count_parameters
 from distill.core.report.compare import read_runs
+from tests.tiny_args import tiny_run_args
 
-TINY = ["--student", "unet", "--set", "student.base_width=4", "--size", "32", "32"]
-TINY += [
-    "--epochs",
-    "3",
-    "--set",
-    "data.dataset.train_count=16",
-    "--set",
-    "data.dataset.val_count=2",
-    "--set",
-    "data.dataset.test_count=4",
-    "--set",
-    "train.batch_size=4",
-    "--set",
-    "runtime.num_threads=1",
-    "--quiet",
-]
+TINY = [*tiny_run_args(epochs=3, counts=(16, 2, 4), distiller=None), "--quiet"]
 TEACHER = ["--teacher", "unet", "--set", "teacher.base_width=4", "--teacher-epochs", "1"]
 
 

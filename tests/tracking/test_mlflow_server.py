@@ -17,37 +17,14 @@ from distill.cli.app import run_app
 from distill.cli.options import config_from_options
 from distill.core.engine.experiment import run_experiment
 from distill.core.run import Run
+from tests.tiny_args import tiny_run_args
 
 require("mlflow")
 from mlflow import MlflowClient  # noqa: E402
 
 pytestmark = pytest.mark.xdist_group("mlflow-server")  # one worker starts the servers
 
-TINY = [
-    "--student",
-    "unet",
-    "--set",
-    "student.base_width=4",
-    "--distiller",
-    "none",
-    "--size",
-    "32",
-    "32",
-    "--epochs",
-    "2",
-    "--set",
-    "data.dataset.train_count=8",
-    "--set",
-    "data.dataset.val_count=2",
-    "--set",
-    "data.dataset.test_count=2",
-    "--set",
-    "train.batch_size=4",
-    "--set",
-    "runtime.num_threads=1",
-    "--set",
-    "eval.overlays=2",
-]
+TINY = tiny_run_args(epochs=2, counts=(8, 2, 2), sets=("eval.overlays=2",))
 
 
 @pytest.fixture(scope="session")  # not module: xdist interleaves other modules' tests
