@@ -71,3 +71,27 @@ def markdown(table: list[dict[str, Any]]) -> str:
             f"{cell(r, 'shift_vs_base')} | {cell(r, 'test_vs_base')} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def targets(table: list[dict[str, Any]], chosen: str) -> list[str]:
+    """Issue #24's targets: MPDNet alone with the new passes at least 5 points above the
+    default augmentation on shift and at most 0.5 below on test; with the augmentation
+    ``shift-val`` chose, every distillation not below MPDNet alone on shift."""
+    lines = []
+    for r in table:
+        if r["method"] == REFERENCE and r.get("shift_vs_base"):
+            met = r["shift_vs_base"]["gain"] >= 5 and r["test_vs_base"]["gain"] >= -0.5
+            lines.append(
+                f"- MPDNet alone with `{r['augment']}` against the default augmentation: "
+                f"shift {cell(r, 'shift_vs_base')}, test {cell(r, 'test_vs_base')}: "
+                f"{'met' if met else '**missed**'} (+5 on shift, at most -0.5 on test)"
+            )
+    lines.append(f"- shift-val chose `{chosen}`; distillation with it, against MPDNet alone:")
+    for r in table:
+        if r["augment"] == chosen and r.get("shift_vs_alone"):
+            gain, p = r["shift_vs_alone"]["gain"], r["shift_vs_alone"]["p"]
+            verdict = (
+                "met" if gain >= 0 else "**missed**" + (" (not significant)" if p >= 0.05 else "")
+            )
+            lines.append(f"  - {r['method']} on shift: {cell(r, 'shift_vs_alone')}: {verdict}")
+    return lines

@@ -87,6 +87,12 @@ def test_the_suite_scores_each_run_in_and_out_of_distribution(ran, monkeypatch):
     page = (out / "tiny.md").read_text()
     assert f"Chosen on validation: **{by_shift_val}**" in page
     assert "| base | kd/cnn |" in page
+    alone_artefacts = table[2]
+    assert (
+        f"- MPDNet alone with `artefacts` against the default augmentation: shift "
+        f"{alone_artefacts['shift_vs_base']['gain']:+.2f}" in page
+    )
+    assert f"- shift-val chose `{by_shift_val}`" in page and "  - kd/cnn on shift: " in page
 
     def no_training(*args, **kwargs):
         raise AssertionError("a finished run was trained again")
