@@ -26,7 +26,14 @@ class Budget:
 
 
 def add_grid_options(p: argparse.ArgumentParser, suite: str, out: Path) -> None:
-    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1")
+    p.add_argument(
+        "--first-seed",
+        type=int,
+        default=0,
+        help="train only seeds from this one on, and write the table of those (to share a "
+        "grid between processes; a last invocation without it reads every seed)",
+    )
     p.add_argument("--epochs", type=int, default=None, help="student and teacher epochs")
     p.add_argument("--device", default="auto")
     p.add_argument(
@@ -47,14 +54,14 @@ def mpdnet_run(
     name: str,
     seed: int,
     dataset: dict[str, Any],
-    teacher: dict[str, Any] | None,
+    teachers: list[dict[str, Any]],
     distiller: str | None,
     budget: Budget,
     work: Path,
     device: str,
     **settings: Any,
 ) -> RunConfig:
-    """MPDNet on ``budget``, distilled by ``distiller`` from ``teacher`` (None: alone), in
+    """MPDNet on ``budget``, distilled by ``distiller`` from ``teachers`` (none: alone), in
     ``work/runs/name``; ``settings`` are further dotted config keys. Suites redo an
     unfinished run, so no resume state is written, and validation skips the distances."""
     return distill.config(
@@ -63,7 +70,7 @@ def mpdnet_run(
         name=name,
         seed=seed,
         student="mpdnet",
-        teachers=[teacher] if teacher else [],
+        teachers=teachers,
         distillers=[distiller or "none"],
         **{
             "data.dataset": dataset,

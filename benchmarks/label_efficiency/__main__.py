@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[float, dict[str, list[Run]]] = {}
     started = time.perf_counter()
     for fraction in args.fractions:
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.seeds):
             for method in methods_at(fraction, methods):
                 cfg = run_config(dataset, fraction, seed, method, budget, args.work, args.device)
                 results.setdefault(fraction, {}).setdefault(method.name, []).append(

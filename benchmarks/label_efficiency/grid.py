@@ -70,12 +70,12 @@ def run_config(
 ) -> RunConfig:
     """One run: MPDNet at ``fraction`` of the labels, ``method``'s distillation."""
     name = f"{dataset['name']}-f{fraction:g}-{method.name}-s{seed}"
-    teacher = budget.teacher if method.distiller else None
+    teachers = [budget.teacher] if method.distiller else []
     return mpdnet_run(
         name,
         seed,
         dataset,
-        teacher,
+        teachers,
         method.distiller,
         budget,
         work,

@@ -55,7 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     results: Results = {}
     runs = []
     started = time.perf_counter()
-    for seed in range(args.seeds):  # seed outermost: a stopped suite has whole seeds
+    for seed in range(
+        args.first_seed, args.seeds
+    ):  # seed outermost: a stopped suite has whole seeds
         for augment in args.augments:
             for method in methods:
                 cfg = run_config(dataset, augment, seed, method, budget, args.work, args.device)

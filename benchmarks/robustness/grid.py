@@ -38,15 +38,17 @@ SHIFT_VAL_FRACTION = 1 / 3  # of it, kept apart to choose the augmentation on
 class Method:
     name: str  # "kd/swin": kd from the Swin teacher
     distiller: str | None  # None: MPDNet alone
-    teacher: str | None = None  # a key of Budget.teachers
+    teachers: tuple[str, ...] = ()  # keys of Budget.teachers
 
 
+# dual's MPD path needs a transformer's features: alone it uses the Swin teacher for both
+# paths; with the CNN teacher beside it, the pixel-wise KD path takes the CNN's logits.
 METHODS = (
     Method(REFERENCE, None),
-    Method("kd/swin", "kd", "swin"),
-    Method("kd/cnn", "kd", "cnn"),
-    Method("dual/swin", "dual", "swin"),
-    Method("dual/cnn", "dual", "cnn"),
+    Method("kd/swin", "kd", ("swin",)),
+    Method("kd/cnn", "kd", ("cnn",)),
+    Method("dual/swin", "dual", ("swin",)),
+    Method("dual/swin+cnn", "dual", ("swin", "cnn")),
 )
 
 
@@ -98,13 +100,13 @@ def run_config(
     device: str,
 ) -> RunConfig:
     """One run: MPDNet with ``augment``'s passes and ``method``'s distillation."""
-    name = f"{dataset['name']}-{augment}-{method.name.replace('/', '-')}-s{seed}"
-    teacher = budget.teachers[method.teacher] if method.teacher else None
+    slug = method.name.replace("/", "-").replace("+", "-")
+    name = f"{dataset['name']}-{augment}-{slug}-s{seed}"
     return mpdnet_run(
         name,
         seed,
         dataset,
-        teacher,
+        [budget.teachers[t] for t in method.teachers],
         method.distiller,
         budget,
         work,
