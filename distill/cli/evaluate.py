@@ -62,7 +62,11 @@ def eval_command(
     if json_out:
         json_out.write_text(json.dumps(scores.to_dict(), indent=2))
     if record:
-        console.print(f"recorded in {run.write_held_out(split, scores.to_dict())}")
+        earlier = split in run.held_out()
+        path = run.write_held_out(split, scores.to_dict())
+        console.print(
+            f"recorded in {path}" + (" (replacing the earlier record)" if earlier else "")
+        )
 
 
 def check_recordable(split: str, other_data: object, model: str, tta: str | None) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -275,8 +276,9 @@ class Run:
         """split -> the student's recorded scores there (``distill eval --record``): a
         shifted split scored beside the test split, as reports show it."""
         found = {}
+        prefix, suffix = self.HELD_OUT.split("{split}")
         for path in sorted(self.path.glob(self.HELD_OUT.format(split="*"))):
-            split = path.name[len("scores-") : -len(".json")]
+            split = path.name[len(prefix) : -len(suffix)]
             try:
                 found[split] = json.loads(path.read_text())
             except json.JSONDecodeError as err:
@@ -284,8 +286,10 @@ class Run:
         return found
 
     def write_held_out(self, split: str, payload: dict[str, Any]) -> Path:
-        if split == "test" or not split.replace("-", "").replace("_", "").isalnum():
-            raise ConfigError(f"split {split!r}: record another split than test, by its name")
+        """Record ``payload`` for ``split``; a record of the split already there is replaced
+        (the same student on the same split scores the same)."""
+        if split == "test" or not re.fullmatch(r"[A-Za-z0-9_-]+", split):
+            raise ConfigError(f"split {split!r}: record a split other than test, by its name")
         path = self.path / self.HELD_OUT.format(split=split)
         path.write_text(json.dumps(payload, indent=2))
         return path
