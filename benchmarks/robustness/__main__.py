@@ -30,6 +30,7 @@ from benchmarks.robustness.table import (
     targets,
 )
 from benchmarks.runs import train_or_read
+from distill.core.run import Run
 
 HERE = Path(__file__).resolve().parents[1] / "results" / "robustness"
 
@@ -39,7 +40,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--quick", action="store_true", help="64x64, reduced teachers (CPU)")
     p.add_argument("--data-root", type=Path, default=None, help="the isic2017-cc0 folder")
     p.add_argument("--augments", nargs="+", default=list(AUGMENTS), choices=list(AUGMENTS))
-    p.add_argument("--methods", nargs="+", default=[m.name for m in METHODS])
+    names = [m.name for m in METHODS]
+    p.add_argument("--methods", nargs="+", default=names, choices=names)
     add_grid_options(p, "robustness", HERE)
     return p.parse_args(argv)
 
@@ -47,17 +49,20 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     budget = with_epochs(QUICK if args.quick else FULL, args.epochs)
-    unknown = set(args.methods) - {m.name for m in METHODS}
-    if unknown:
-        raise SystemExit(f"--methods: unknown {sorted(unknown)}; known {[m.name for m in METHODS]}")
+    started = time.perf_counter()
+    results, runs = train_grid(args, budget)
+    write(args, budget, rows(results), time.perf_counter() - started, runs)
+    return 0
+
+
+def train_grid(args: argparse.Namespace, budget) -> tuple[Results, list[Run]]:
+    """Every run of the grid, trained or read back, with its scores on each split; seeds
+    outermost, so a stopped suite has whole seeds."""
     methods = [m for m in METHODS if m.name in args.methods]
     dataset = dataset_config(args.data_root)
     results: Results = {}
     runs = []
-    started = time.perf_counter()
-    for seed in range(
-        args.first_seed, args.seeds
-    ):  # seed outermost: a stopped suite has whole seeds
+    for seed in range(args.first_seed, args.seeds):
         for augment in args.augments:
             for method in methods:
                 cfg = run_config(dataset, augment, seed, method, budget, args.work, args.device)
@@ -66,11 +71,12 @@ def main(argv: list[str] | None = None) -> int:
                 scored = {s: split_scores(run, s, args.device) for s in SCORED}
                 entry = {**scored, "val": run.best_val()}
                 results.setdefault(augment, {}).setdefault(method.name, []).append(entry)
-    write(args, budget, rows(results), time.perf_counter() - started, runs)
-    return 0
+    return results, runs
 
 
-def write(args: argparse.Namespace, budget, table: list[dict], seconds: float, runs: list) -> None:
+def write(
+    args: argparse.Namespace, budget, table: list[dict], seconds: float, runs: list[Run]
+) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     mode = "quick" if args.quick else "full"
     stem = args.name or f"isic2017-cc0_{mode}"
