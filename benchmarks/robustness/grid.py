@@ -13,22 +13,25 @@ from distill.core.config import RunConfig
 REFERENCE = "alone"
 BASE = "base"
 # The scale and artefact passes of issue #24 at the probabilities of the first measurement
-# (benchmarks/results/robustness/cpu_shift_short.md); strengths at their defaults.
+# (benchmarks/results/robustness/cpu_shift_short.md), strengths at their defaults; and each
+# half alone: zooming out only (smaller lesions, the frame's edge pixels filling the border)
+# and the marks and optics without the zoom.
+MARKS = {
+    "hair_p": 0.3,
+    "ruler_p": 0.2,
+    "ink_p": 0.2,
+    "bubble_p": 0.2,
+    "vignette_p": 0.3,
+    "rim_p": 0.2,
+    "illuminant_p": 0.5,
+    "blur_p": 0.2,
+    "jpeg_p": 0.2,
+}
 AUGMENTS: dict[str, dict[str, Any]] = {
     BASE: {},
-    "artefacts": {
-        "zoom_p": 0.5,
-        "zoom": [0.35, 1.5],
-        "hair_p": 0.3,
-        "ruler_p": 0.2,
-        "ink_p": 0.2,
-        "bubble_p": 0.2,
-        "vignette_p": 0.3,
-        "rim_p": 0.2,
-        "illuminant_p": 0.5,
-        "blur_p": 0.2,
-        "jpeg_p": 0.2,
-    },
+    "artefacts": {"zoom_p": 0.5, "zoom": [0.35, 1.5], **MARKS},
+    "zoom-out": {"zoom_p": 0.5, "zoom": [0.35, 1.0], "padding": "border"},
+    "marks": MARKS,
 }
 SHIFT_FRACTION = 0.2  # the smallest-lesion fifth is the shift
 SHIFT_VAL_FRACTION = 1 / 3  # of it, kept apart to choose the augmentation on

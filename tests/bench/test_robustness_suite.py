@@ -26,7 +26,7 @@ TINY = Budget(
     teachers={"swin": TINY_TEACHER, "cnn": TINY_TEACHER},
 )
 ARGS = ["--quick", "--methods", "alone", "kd/cnn", "--seeds", "2", "--device", "cpu"]
-ARGS += ["--name", "tiny"]
+ARGS += ["--augments", "base", "artefacts", "--name", "tiny"]
 
 
 @pytest.fixture
