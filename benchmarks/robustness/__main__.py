@@ -13,10 +13,10 @@ from benchmarks.environment import environment, environment_line
 from benchmarks.held_out import split_scores
 from benchmarks.mpdnet_grid import add_grid_options, with_epochs
 from benchmarks.robustness.grid import (
-    AUGMENTS,
     FULL,
     METHODS,
     QUICK,
+    RECIPES,
     REFERENCE,
     dataset_config,
     run_config,
@@ -24,7 +24,7 @@ from benchmarks.robustness.grid import (
 from benchmarks.robustness.table import (
     SCORED,
     Results,
-    chosen_augment,
+    chosen_recipe,
     markdown,
     rows,
     targets,
@@ -39,7 +39,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m benchmarks.robustness", description=__doc__)
     p.add_argument("--quick", action="store_true", help="64x64, reduced teachers (CPU)")
     p.add_argument("--data-root", type=Path, default=None, help="the isic2017-cc0 folder")
-    p.add_argument("--augments", nargs="+", default=list(AUGMENTS), choices=list(AUGMENTS))
+    p.add_argument("--recipes", nargs="+", default=list(RECIPES), choices=list(RECIPES))
     names = [m.name for m in METHODS]
     p.add_argument("--methods", nargs="+", default=names, choices=names)
     add_grid_options(p, "robustness", HERE)
@@ -63,14 +63,14 @@ def train_grid(args: argparse.Namespace, budget) -> tuple[Results, list[Run]]:
     results: Results = {}
     runs = []
     for seed in range(args.first_seed, args.seeds):
-        for augment in args.augments:
+        for recipe in args.recipes:
             for method in methods:
-                cfg = run_config(dataset, augment, seed, method, budget, args.work, args.device)
+                cfg = run_config(dataset, recipe, seed, method, budget, args.work, args.device)
                 run = train_or_read(cfg)
                 runs.append(run)
                 scored = {s: split_scores(run, s, args.device) for s in SCORED}
                 entry = {**scored, "val": run.best_val()}
-                results.setdefault(augment, {}).setdefault(method.name, []).append(entry)
+                results.setdefault(recipe, {}).setdefault(method.name, []).append(entry)
     return results, runs
 
 
@@ -87,6 +87,9 @@ def write(
         f"Budget: {budget}. Wall time of this invocation: {seconds / 60:.1f} min; the "
         f"{len(runs)} runs took {trained / 60:.1f} min from start to end, as their records "
         "say (an invocation reads the runs an earlier one finished).\n\n"
+        "Recipes, as settings changed against the default one: "
+        + "; ".join(f"`{name}`: {RECIPES[name] or 'none'}" for name in args.recipes)
+        + ".\n\n"
         "mDice (%) per image, mean ± std over seeds. val: best in-distribution validation "
         "mDice; test: in distribution; shift-val: a third of the smallest-lesion fifth, "
         "to choose on; shift: the other two thirds, never used to choose. Gains and p: "
@@ -94,10 +97,10 @@ def write(
     )
     body = markdown(table)
     if REFERENCE in args.methods:
-        chosen = chosen_augment(table, "shift-val")
+        chosen = chosen_recipe(table, "shift-val")
         body = (
             f"Chosen on validation: **{chosen}** by MPDNet alone's shift-val mDice (the "
-            f"in-distribution val split would choose {chosen_augment(table, 'val')}).\n\n"
+            f"in-distribution val split would choose {chosen_recipe(table, 'val')}).\n\n"
             + body
             + "\n## Targets (issue #24)\n\n"
             + "\n".join(targets(table, chosen))

@@ -1,4 +1,4 @@
-"""The runs of the suite: augmentations x seeds x methods, each a config for ``distill.run``."""
+"""The runs of the suite: recipes x seeds x methods, each a config for ``distill.run``."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from distill.core.config import RunConfig
 
 REFERENCE = "alone"
 BASE = "base"
-# The scale and artefact passes of issue #24 at the probabilities of the first measurement
-# (benchmarks/results/robustness/cpu_shift_short.md), strengths at their defaults; and each
-# half alone: zooming out only (smaller lesions, the frame's edge pixels filling the border)
-# and the marks and optics without the zoom.
+# A recipe is what a run changes against the default one (config keys and values): the
+# scale and artefact passes of issue #24 at the probabilities of the first measurement
+# (benchmarks/results/robustness/cpu_shift_short.md), strengths at their defaults; each
+# half of them alone (zooming out only, the frame's edge pixels filling the border; the
+# marks and optics without the zoom); and shades-of-grey colour constancy.
 MARKS = {
     "hair_p": 0.3,
     "ruler_p": 0.2,
@@ -27,14 +28,15 @@ MARKS = {
     "blur_p": 0.2,
     "jpeg_p": 0.2,
 }
-AUGMENTS: dict[str, dict[str, Any]] = {
+RECIPES: dict[str, dict[str, Any]] = {
     BASE: {},
-    "artefacts": {"zoom_p": 0.5, "zoom": [0.35, 1.5], **MARKS},
-    "zoom-out": {"zoom_p": 0.5, "zoom": [0.35, 1.0], "padding": "border"},
-    "marks": MARKS,
+    "artefacts": {"data.augment": {"zoom_p": 0.5, "zoom": [0.35, 1.5], **MARKS}},
+    "zoom-out": {"data.augment": {"zoom_p": 0.5, "zoom": [0.35, 1.0], "padding": "border"}},
+    "marks": {"data.augment": MARKS},
+    "constancy": {"data.colour_constancy": 6.0},
 }
 SHIFT_FRACTION = 0.2  # the smallest-lesion fifth is the shift
-SHIFT_VAL_FRACTION = 1 / 3  # of it, kept apart to choose the augmentation on
+SHIFT_VAL_FRACTION = 1 / 3  # of it, kept apart to choose the recipe on
 
 
 @dataclass(frozen=True)
@@ -95,16 +97,16 @@ def dataset_config(data_root: Path | None) -> dict[str, Any]:
 
 def run_config(
     dataset: dict[str, Any],
-    augment: str,
+    recipe: str,
     seed: int,
     method: Method,
     budget: Budget,
     work: Path,
     device: str,
 ) -> RunConfig:
-    """One run: MPDNet with ``augment``'s passes and ``method``'s distillation."""
+    """One run: MPDNet with ``recipe``'s settings and ``method``'s distillation."""
     slug = method.name.replace("/", "-").replace("+", "-")
-    name = f"{dataset['name']}-{augment}-{slug}-s{seed}"
+    name = f"{dataset['name']}-{recipe}-{slug}-s{seed}"
     return mpdnet_run(
         name,
         seed,
@@ -114,5 +116,5 @@ def run_config(
         budget,
         work,
         device,
-        **{"data.augment": AUGMENTS[augment]},
+        **RECIPES[recipe],
     )

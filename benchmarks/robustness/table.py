@@ -1,7 +1,6 @@
 """The suite's rows: mDice in distribution (test), on ``shift-val`` and on ``shift`` per
-augmentation and method, paired tests against MPDNet alone with the same augmentation and
-against the same method with the default augmentation, and the augmentation validation
-picks."""
+recipe and method, paired tests against MPDNet alone with the same recipe and against the
+same method with the default recipe, and the recipe validation picks."""
 
 from __future__ import annotations
 
@@ -12,7 +11,7 @@ from benchmarks.robustness.grid import BASE, REFERENCE
 from distill.core.metrics.paired import format_p, image_scores, seed_mean, wilcoxon_paired
 
 SCORED = ("test", "shift-val", "shift")
-# augment -> method -> one dict per seed: split -> {"summary", "per_image"}, and "val"
+# recipe -> method -> one dict per seed: split -> {"summary", "per_image"}, and "val"
 Results = dict[str, dict[str, list[dict[str, Any]]]]
 
 
@@ -27,9 +26,9 @@ def paired(runs: list[dict[str, Any]], reference: list[dict[str, Any]], split: s
 
 def rows(results: Results) -> list[dict[str, Any]]:
     out = []
-    for augment, methods in results.items():
+    for recipe, methods in results.items():
         for method, runs in methods.items():
-            row: dict[str, Any] = {"augment": augment, "method": method, "seeds": len(runs)}
+            row: dict[str, Any] = {"recipe": recipe, "method": method, "seeds": len(runs)}
             row["val"] = statistics.fmean(100 * r["val"] for r in runs)
             for split in SCORED:
                 dice = [100 * r[split]["summary"]["mDice"] for r in runs]
@@ -38,16 +37,16 @@ def rows(results: Results) -> list[dict[str, Any]]:
                 row[f"{split}_images"] = len(runs[0][split]["per_image"])
                 if method != REFERENCE and REFERENCE in methods:
                     row[f"{split}_vs_alone"] = paired(runs, methods[REFERENCE], split)
-                if augment != BASE and method in results.get(BASE, {}):
+                if recipe != BASE and method in results.get(BASE, {}):
                     row[f"{split}_vs_base"] = paired(runs, results[BASE][method], split)
             out.append(row)
     return out
 
 
-def chosen_augment(table: list[dict[str, Any]], split: str) -> str:
-    """The augmentation whose MPDNet alone scores best on ``split`` (ties: the default)."""
+def chosen_recipe(table: list[dict[str, Any]], split: str) -> str:
+    """The recipe whose MPDNet alone scores best on ``split`` (ties: the default)."""
     alone = [r for r in table if r["method"] == REFERENCE]
-    return max(alone, key=lambda r: (r[split], r["augment"] == BASE))["augment"]
+    return max(alone, key=lambda r: (r[split], r["recipe"] == BASE))["recipe"]
 
 
 def cell(row: dict[str, Any], key: str) -> str:
@@ -59,14 +58,14 @@ def cell(row: dict[str, Any], key: str) -> str:
 
 def markdown(table: list[dict[str, Any]]) -> str:
     lines = [
-        "| augmentation | method | val | test | shift-val | shift | shift vs alone | "
-        "test vs alone | shift vs base aug. | test vs base aug. |",
+        "| recipe | method | val | test | shift-val | shift | shift vs alone | "
+        "test vs alone | shift vs base | test vs base |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in table:
         scores = " | ".join(f"{r[s]:.2f} ± {r[f'{s}_std']:.2f}" for s in SCORED)
         lines.append(
-            f"| {r['augment']} | {r['method']} | {r['val']:.2f} | {scores} | "
+            f"| {r['recipe']} | {r['method']} | {r['val']:.2f} | {scores} | "
             f"{cell(r, 'shift_vs_alone')} | {cell(r, 'test_vs_alone')} | "
             f"{cell(r, 'shift_vs_base')} | {cell(r, 'test_vs_base')} |"
         )
@@ -74,21 +73,21 @@ def markdown(table: list[dict[str, Any]]) -> str:
 
 
 def targets(table: list[dict[str, Any]], chosen: str) -> list[str]:
-    """Issue #24's targets: MPDNet alone with the new passes at least 5 points above the
-    default augmentation on shift and at most 0.5 below on test; with the augmentation
-    ``shift-val`` chose, every distillation not below MPDNet alone on shift."""
+    """Issue #24's targets: MPDNet alone with a new recipe at least 5 points above the
+    default one on shift and at most 0.5 below on test; with the recipe ``shift-val``
+    chose, every distillation not below MPDNet alone on shift."""
     lines = []
     for r in table:
         if r["method"] == REFERENCE and r.get("shift_vs_base"):
             met = r["shift_vs_base"]["gain"] >= 5 and r["test_vs_base"]["gain"] >= -0.5
             lines.append(
-                f"- MPDNet alone with `{r['augment']}` against the default augmentation: "
+                f"- MPDNet alone with `{r['recipe']}` against the default recipe: "
                 f"shift {cell(r, 'shift_vs_base')}, test {cell(r, 'test_vs_base')}: "
                 f"{'met' if met else '**missed**'} (+5 on shift, at most -0.5 on test)"
             )
     lines.append(f"- shift-val chose `{chosen}`; distillation with it, against MPDNet alone:")
     for r in table:
-        if r["augment"] == chosen and r.get("shift_vs_alone"):
+        if r["recipe"] == chosen and r.get("shift_vs_alone"):
             gain, p = r["shift_vs_alone"]["gain"], r["shift_vs_alone"]["p"]
             verdict = (
                 "met" if gain >= 0 else "**missed**" + (" (not significant)" if p >= 0.05 else "")

@@ -1,6 +1,6 @@
 """``python -m benchmarks.robustness`` end to end on a tiny budget and the real sample: the
 grid it trains, the shift scores it records, the table's numbers against the run folders
-and scipy's Wilcoxon, the augmentation chosen on shift-val, and a second invocation that
+and scipy's Wilcoxon, the recipe chosen on shift-val, and a second invocation that
 reads the finished runs instead of training them again."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ TINY = Budget(
     teachers={"swin": TINY_TEACHER, "cnn": TINY_TEACHER},
 )
 ARGS = ["--quick", "--methods", "alone", "kd/cnn", "--seeds", "2", "--device", "cpu"]
-ARGS += ["--augments", "base", "artefacts", "--name", "tiny"]
+ARGS += ["--recipes", "base", "artefacts", "--name", "tiny"]
 
 
 @pytest.fixture
@@ -38,8 +38,8 @@ def ran(isic_data, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     return work, out, json.loads((out / "tiny.json").read_text())
 
 
-def folder(work: Path, augment: str, method: str, seed: int) -> Path:
-    return work / "runs" / f"isic2017-cc0-{augment}-{method}-s{seed}"
+def folder(work: Path, recipe: str, method: str, seed: int) -> Path:
+    return work / "runs" / f"isic2017-cc0-{recipe}-{method}-s{seed}"
 
 
 def per_image_mean(folders: list[Path], split: str) -> dict[str, float]:
@@ -59,7 +59,7 @@ def test_the_suite_scores_each_run_in_and_out_of_distribution(ran, monkeypatch):
         for m in ("alone", "kd-cnn")
         for s in (0, 1)
     )
-    assert [(r["augment"], r["method"]) for r in table] == [
+    assert [(r["recipe"], r["method"]) for r in table] == [
         ("base", "alone"),
         ("base", "kd/cnn"),
         ("artefacts", "alone"),
@@ -83,13 +83,13 @@ def test_the_suite_scores_each_run_in_and_out_of_distribution(ran, monkeypatch):
     assert base_kd["shift_vs_alone"]["gain"] == pytest.approx(100 * np.mean(differences))
     assert base_kd["shift_vs_alone"]["p"] == pytest.approx(wilcoxon(differences).pvalue)
     assert "shift_vs_base" not in base_kd and "shift_vs_base" in table[3]
-    by_shift_val = max(table[0::2], key=lambda r: r["shift-val"])["augment"]
+    by_shift_val = max(table[0::2], key=lambda r: r["shift-val"])["recipe"]
     page = (out / "tiny.md").read_text()
     assert f"Chosen on validation: **{by_shift_val}**" in page
     assert "| base | kd/cnn |" in page
     alone_artefacts = table[2]
     assert (
-        f"- MPDNet alone with `artefacts` against the default augmentation: shift "
+        f"- MPDNet alone with `artefacts` against the default recipe: shift "
         f"{alone_artefacts['shift_vs_base']['gain']:+.2f}" in page
     )
     assert f"- shift-val chose `{by_shift_val}`" in page and "  - kd/cnn on shift: " in page
