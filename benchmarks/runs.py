@@ -12,10 +12,19 @@ from distill.core.config import RunConfig
 from distill.core.run import Run
 
 
-def train_or_read(cfg: RunConfig) -> Run:
+def finished(cfg: RunConfig) -> Run | None:
+    """The run of ``cfg`` if its folder holds a finished run, else None."""
     folder = Path(cfg.out) / cfg.run_name()
     if folder.is_dir() and (folder / Run.CONFIG).is_file() and Run.open(folder).test:
         return Run.open(folder)
+    return None
+
+
+def train_or_read(cfg: RunConfig) -> Run:
+    run = finished(cfg)
+    if run is not None:
+        return run
+    folder = Path(cfg.out) / cfg.run_name()
     if folder.is_dir():
         shutil.rmtree(folder)
     print(f"training {cfg.run_name()}", file=sys.stderr, flush=True)

@@ -29,7 +29,7 @@ from benchmarks.robustness.table import (
     rows,
     targets,
 )
-from benchmarks.runs import train_or_read
+from benchmarks.runs import finished, train_or_read
 from distill.core.run import Run
 
 HERE = Path(__file__).resolve().parents[1] / "results" / "robustness"
@@ -42,6 +42,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--recipes", nargs="+", default=list(RECIPES), choices=list(RECIPES))
     names = [m.name for m in METHODS]
     p.add_argument("--methods", nargs="+", default=names, choices=names)
+    p.add_argument(
+        "--report-only",
+        action="store_true",
+        help="train nothing: the table of the runs of the grid already finished in --work",
+    )
     add_grid_options(p, "robustness", HERE)
     return p.parse_args(argv)
 
@@ -51,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     budget = with_epochs(QUICK if args.quick else FULL, args.epochs)
     started = time.perf_counter()
     results, runs = train_grid(args, budget)
+    if not runs:
+        raise SystemExit(f"no finished run of the grid in {args.work}")
     write(args, budget, rows(results), time.perf_counter() - started, runs)
     return 0
 
@@ -66,7 +73,9 @@ def train_grid(args: argparse.Namespace, budget) -> tuple[Results, list[Run]]:
         for recipe in args.recipes:
             for method in methods:
                 cfg = run_config(dataset, recipe, seed, method, budget, args.work, args.device)
-                run = train_or_read(cfg)
+                run = finished(cfg) if args.report_only else train_or_read(cfg)
+                if run is None:
+                    continue
                 runs.append(run)
                 scored = {s: split_scores(run, s, args.device) for s in SCORED}
                 entry = {**scored, "val": run.best_val()}

@@ -12,11 +12,13 @@ from distill.core.config import RunConfig
 
 REFERENCE = "alone"
 BASE = "base"
-# A recipe is what a run changes against the default one (config keys and values): the
-# scale and artefact passes of issue #24 at the probabilities of the first measurement
-# (benchmarks/results/robustness/cpu_shift_short.md), strengths at their defaults; each
-# half of them alone (zooming out only, the frame's edge pixels filling the border; the
-# marks and optics without the zoom); and shades-of-grey colour constancy.
+# A recipe is what a run changes against the default config. `base` is the default
+# augmentation before this suite chose its zoom-out (no wide zoom, black borders); the
+# others add to it the scale and artefact passes of issue #24 at the probabilities of the
+# first measurement (benchmarks/results/robustness/cpu_shift_short.md), strengths at their
+# defaults; each half of them alone (zooming out only, the frame's edge pixels filling the
+# border: today's default; the marks and optics without the zoom); or colour constancy.
+BEFORE = {"zoom_p": 0.0, "zoom": [0.4, 2.0], "padding": "zeros"}
 MARKS = {
     "hair_p": 0.3,
     "ruler_p": 0.2,
@@ -29,11 +31,11 @@ MARKS = {
     "jpeg_p": 0.2,
 }
 RECIPES: dict[str, dict[str, Any]] = {
-    BASE: {},
-    "artefacts": {"data.augment": {"zoom_p": 0.5, "zoom": [0.35, 1.5], **MARKS}},
+    BASE: {"data.augment": BEFORE},
+    "artefacts": {"data.augment": {**BEFORE, "zoom_p": 0.5, "zoom": [0.35, 1.5], **MARKS}},
     "zoom-out": {"data.augment": {"zoom_p": 0.5, "zoom": [0.35, 1.0], "padding": "border"}},
-    "marks": {"data.augment": MARKS},
-    "constancy": {"data.colour_constancy": 6.0},
+    "marks": {"data.augment": {**BEFORE, **MARKS}},
+    "constancy": {"data.augment": BEFORE, "data.colour_constancy": 6.0},
 }
 SHIFT_FRACTION = 0.2  # the smallest-lesion fifth is the shift
 SHIFT_VAL_FRACTION = 1 / 3  # of it, kept apart to choose the recipe on

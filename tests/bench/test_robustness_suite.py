@@ -101,3 +101,9 @@ def test_the_suite_scores_each_run_in_and_out_of_distribution(ran, monkeypatch):
     monkeypatch.setattr(distill, "evaluate", no_training)
     assert suite.main([*ARGS, "--work", str(work), "--out", str(out / "again")]) == 0
     assert json.loads((out / "again" / "tiny.json").read_text()) == table
+    # --report-only tabulates what finished: a recipe never trained adds no row
+    report = [*ARGS, "--recipes", "base", "artefacts", "zoom-out", "--report-only"]
+    assert suite.main([*report, "--work", str(work), "--out", str(out / "report")]) == 0
+    assert json.loads((out / "report" / "tiny.json").read_text()) == table
+    with pytest.raises(SystemExit, match="no finished run of the grid"):
+        suite.main([*report, "--work", str(work / "empty"), "--out", str(out / "none")])

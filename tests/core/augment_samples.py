@@ -7,7 +7,7 @@ import torch
 from distill.core.config import AugmentParams
 
 # every pass of the default augmentation off, so one pass can be looked at alone
-QUIET = dict(hflip=0.0, vflip=0.0, affine_p=0.0, color_p=0.0)
+QUIET = dict(hflip=0.0, vflip=0.0, affine_p=0.0, color_p=0.0, zoom_p=0.0)
 
 
 def gen(seed: int = 0) -> torch.Generator:

@@ -10,6 +10,12 @@ from distill.core.config import AugmentParams
 MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
 
+def aug_params(**values) -> AugmentParams:
+    """The wide zoom off and black borders: these tests look at flips, the affine jitter
+    and colour, against references that pad with zeros."""
+    return AugmentParams(**{"zoom_p": 0.0, "padding": "zeros", **values})
+
+
 def blocky_batch(b: int = 3, size: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
     """Images whose first channel encodes the mask, so alignment can be read back."""
     masks = torch.zeros(b, size, size, dtype=torch.long)
@@ -26,7 +32,7 @@ def gen(seed: int = 0) -> torch.Generator:
 def test_draws_only_from_its_generator():
     """Same generator seed, same augmentation; torch's global stream is neither read nor
     moved, so other code drawing random numbers cannot change a run's batches."""
-    aug = BatchAugment(AugmentParams(elastic_p=0.5))
+    aug = BatchAugment(aug_params(elastic_p=0.5))
     images, masks = blocky_batch()
     outside = torch.get_rng_state()
     a = aug(images, masks, gen(1))
@@ -47,7 +53,7 @@ def test_a_generator_is_required():
 
 
 def test_image_and_mask_stay_aligned():
-    aug = BatchAugment(AugmentParams(color_p=0.0, elastic_p=0.5, rotate=45, affine_p=1.0))
+    aug = BatchAugment(aug_params(color_p=0.0, elastic_p=0.5, rotate=45, affine_p=1.0))
     images, masks = blocky_batch(4)
     out_images, out_masks = aug(images, masks, gen(0))
     assert out_masks.dtype == torch.long and out_images.shape == images.shape
@@ -59,7 +65,7 @@ def test_image_and_mask_stay_aligned():
 
 def test_flips_are_exact_and_disabled_is_identity():
     images, masks = blocky_batch(2)
-    flip = BatchAugment(AugmentParams(hflip=1.0, vflip=0.0, affine_p=0.0, color_p=0.0))
+    flip = BatchAugment(aug_params(hflip=1.0, vflip=0.0, affine_p=0.0, color_p=0.0))
     out_images, out_masks = flip(images, masks, gen())
     assert torch.equal(out_masks, masks.flip(-1))
     assert torch.allclose(out_images, images.flip(-1), atol=1e-4)
@@ -72,7 +78,7 @@ def test_flips_are_exact_and_disabled_is_identity():
 def test_flips_through_the_fused_grid_equal_torch_flip(hflip, vflip):
     images, masks = blocky_batch(3, size=48)
     images = torch.rand_like(images)
-    aug = BatchAugment(AugmentParams(hflip=hflip, vflip=vflip, affine_p=0.0, color_p=0.0))
+    aug = BatchAugment(aug_params(hflip=hflip, vflip=vflip, affine_p=0.0, color_p=0.0))
     out_images, out_masks = aug(images, masks, gen())
     dims = [d for d, on in ((-1, hflip), (-2, vflip)) if on]
     assert torch.equal(out_masks, masks.flip(dims))
@@ -81,7 +87,7 @@ def test_flips_through_the_fused_grid_equal_torch_flip(hflip, vflip):
 
 def test_fused_geometry_is_flip_then_affine():
     """One grid_sample with the flips folded in == flip exactly, then warp by the affine."""
-    params = AugmentParams(rotate=30, affine_p=0.6, color_p=0.0)
+    params = aug_params(rotate=30, affine_p=0.6, color_p=0.0)
     images, masks = blocky_batch(8)
     out_images, out_masks = BatchAugment(params)(images, masks, torch.Generator().manual_seed(4))
     hflip, vflip, use_affine, m = affine_matrices(
@@ -102,7 +108,7 @@ def test_fused_geometry_is_flip_then_affine():
 def test_uint8_input_with_normalisation_matches_the_float_path():
     images, masks = blocky_batch(4)
     as_uint8 = (images * 255).round().to(torch.uint8)
-    aug = BatchAugment(AugmentParams(elastic_p=0.5, hue=0.1))
+    aug = BatchAugment(aug_params(elastic_p=0.5, hue=0.1))
     fused = aug(as_uint8, masks.to(torch.uint8), torch.Generator().manual_seed(2), MEAN, STD)
     plain = aug(as_uint8.float() / 255, masks, torch.Generator().manual_seed(2))
     mean, std = torch.tensor(MEAN).view(1, 3, 1, 1), torch.tensor(STD).view(1, 3, 1, 1)
@@ -121,7 +127,7 @@ def test_uint8_input_with_normalisation_matches_the_float_path():
 
 
 def test_colour_jitter_touches_images_only_and_keeps_range():
-    aug = BatchAugment(AugmentParams(hflip=0, vflip=0, affine_p=0, color_p=1.0, hue=0.1))
+    aug = BatchAugment(aug_params(hflip=0, vflip=0, affine_p=0, color_p=1.0, hue=0.1))
     images, masks = blocky_batch(3)
     out_images, out_masks = aug(images, masks, gen(3))
     assert torch.equal(out_masks, masks)
@@ -136,7 +142,7 @@ def test_bad_shapes_are_rejected():
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_cuda_matches_cpu_parameters():
-    aug = BatchAugment(AugmentParams(color_p=0.0))
+    aug = BatchAugment(aug_params(color_p=0.0))
     images, masks = blocky_batch(2)
     cpu = aug(images, masks, torch.Generator().manual_seed(5))
     gpu = aug(images.cuda(), masks.cuda(), torch.Generator().manual_seed(5))
@@ -145,7 +151,7 @@ def test_cuda_matches_cpu_parameters():
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_cuda_matches_cpu_on_the_fused_uint8_path():
-    aug = BatchAugment(AugmentParams())
+    aug = BatchAugment(aug_params())
     images, masks = blocky_batch(4)
     as_uint8, masks8 = (images * 255).round().to(torch.uint8), masks.to(torch.uint8)
     cpu = aug(as_uint8, masks8, torch.Generator().manual_seed(5), MEAN, STD)

@@ -44,8 +44,14 @@ from distill.core.augment.shapes import GRAY
 from distill.core.config import AugmentParams
 
 RGB_TO_YIQ = ((0.299, 0.587, 0.114), (0.596, -0.274, -0.322), (0.211, -0.523, 0.312))
-# disabled augmentation still converts and normalises; these parameters draw nothing
-NOTHING = AugmentParams(enabled=False, hflip=0, vflip=0, affine_p=0, elastic_p=0, color_p=0)
+# disabled augmentation still converts and normalises; these parameters draw nothing: every
+# pass at probability 0, including any on by default
+NOTHING = AugmentParams(
+    enabled=False,
+    hflip=0,
+    vflip=0,
+    **{name: 0.0 for name in AugmentParams.model_fields if name.endswith("_p")},
+)
 
 
 class BatchAugment(nn.Module):
