@@ -96,7 +96,7 @@ def write(
         f"Budget: {budget}. Wall time of this invocation: {seconds / 60:.1f} min; the "
         f"{len(runs)} runs took {trained / 60:.1f} min from start to end, as their records "
         "say (an invocation reads the runs an earlier one finished).\n\n"
-        "Recipes, as settings changed against the default one: "
+        "Recipes, as settings changed against the default config: "
         + "; ".join(f"`{name}`: {RECIPES[name] or 'none'}" for name in args.recipes)
         + ".\n\n"
         "mDice (%) per image, mean ± std over seeds. val: best in-distribution validation "

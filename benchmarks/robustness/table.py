@@ -74,14 +74,14 @@ def markdown(table: list[dict[str, Any]]) -> str:
 
 def targets(table: list[dict[str, Any]], chosen: str) -> list[str]:
     """Issue #24's targets: MPDNet alone with a new recipe at least 5 points above the
-    default one on shift and at most 0.5 below on test; with the recipe ``shift-val``
+    base one on shift and at most 0.5 below on test; with the recipe ``shift-val``
     chose, every distillation not below MPDNet alone on shift."""
     lines = []
     for r in table:
         if r["method"] == REFERENCE and r.get("shift_vs_base"):
             met = r["shift_vs_base"]["gain"] >= 5 and r["test_vs_base"]["gain"] >= -0.5
             lines.append(
-                f"- MPDNet alone with `{r['recipe']}` against the default recipe: "
+                f"- MPDNet alone with `{r['recipe']}` against `base`: "
                 f"shift {cell(r, 'shift_vs_base')}, test {cell(r, 'test_vs_base')}: "
                 f"{'met' if met else '**missed**'} (+5 on shift, at most -0.5 on test)"
             )

@@ -89,7 +89,7 @@ def test_the_suite_scores_each_run_in_and_out_of_distribution(ran, monkeypatch):
     assert "| base | kd/cnn |" in page
     alone_artefacts = table[2]
     assert (
-        f"- MPDNet alone with `artefacts` against the default recipe: shift "
+        f"- MPDNet alone with `artefacts` against `base`: shift "
         f"{alone_artefacts['shift_vs_base']['gain']:+.2f}" in page
     )
     assert f"- shift-val chose `{by_shift_val}`" in page and "  - kd/cnn on shift: " in page
