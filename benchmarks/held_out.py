@@ -16,7 +16,7 @@ def split_scores(run: Run, split: str, device: str) -> dict[str, Any]:
     the run's own test payload."""
     if split == "test":
         return run.test or {}
-    recorded = run.held_out().get(split)
+    recorded = run.held_out_scores(split)
     if recorded is None:
         recorded = distill.evaluate(run, split=split, device=device).to_dict()
         run.write_held_out(split, recorded)

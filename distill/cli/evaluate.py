@@ -62,7 +62,7 @@ def eval_command(
     if json_out:
         json_out.write_text(json.dumps(scores.to_dict(), indent=2))
     if record:
-        earlier = split in run.held_out()
+        earlier = run.held_out_scores(split) is not None
         path = run.write_held_out(split, scores.to_dict())
         console.print(
             f"recorded in {path}" + (" (replacing the earlier record)" if earlier else "")

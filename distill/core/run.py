@@ -275,15 +275,22 @@ class Run:
     def held_out(self) -> dict[str, dict[str, Any]]:
         """split -> the student's recorded scores there (``distill eval --record``): a
         shifted split scored beside the test split, as reports show it."""
-        found = {}
         prefix, suffix = self.HELD_OUT.split("{split}")
-        for path in sorted(self.path.glob(self.HELD_OUT.format(split="*"))):
-            split = path.name[len(prefix) : -len(suffix)]
-            try:
-                found[split] = json.loads(path.read_text())
-            except json.JSONDecodeError as err:
-                raise DataError(f"{path}: not JSON ({err})") from None
-        return found
+        splits = [
+            path.name[len(prefix) : -len(suffix)]
+            for path in sorted(self.path.glob(self.HELD_OUT.format(split="*")))
+        ]
+        return {split: self.held_out_scores(split) for split in splits}
+
+    def held_out_scores(self, split: str) -> dict[str, Any] | None:
+        """The recorded scores of one split, or None when it was not recorded."""
+        path = self.path / self.HELD_OUT.format(split=split)
+        if not path.is_file():
+            return None
+        try:
+            return json.loads(path.read_text())
+        except json.JSONDecodeError as err:
+            raise DataError(f"{path}: not JSON ({err})") from None
 
     def write_held_out(self, split: str, payload: dict[str, Any]) -> Path:
         """Record ``payload`` for ``split``; a record of the split already there is replaced
