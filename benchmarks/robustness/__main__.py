@@ -89,7 +89,8 @@ def write(
     args.out.mkdir(parents=True, exist_ok=True)
     mode = "quick" if args.quick else "full"
     stem = args.name or f"isic2017-cc0_{mode}"
-    trained = sum(run.record().get("updated", 0) - run.record().get("started", 0) for run in runs)
+    records = [run.record() for run in runs]
+    trained = sum(r.get("updated", 0) - r.get("started", 0) for r in records)
     header = (
         f"# Robustness: isic2017-cc0 with a lesion-size shift ({mode} mode)\n\n"
         f"{environment_line(environment())}\n\n"
